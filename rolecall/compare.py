@@ -1,0 +1,131 @@
+"""Compare two runs of one scenario and name the first difference.
+
+Levels, from coarse to fine: `decision` (ok / error), `code`, `result`, `message`. A run
+compares at a chosen strictness: differences finer than it are ignored. A divergence's
+identity is (property, call, level, signature); the signature uses the oracle's reason
+label when it has one, so one emulator bug gets one id however it was reached, and two
+different rules broken in the same call get two.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from rolecall.outcome import ERROR, OK, UNSUPPORTED, Outcome, Run
+from rolecall.scenario import Scenario
+
+LEVELS = ("decision", "code", "result", "message")
+
+
+@dataclass(frozen=True)
+class Difference:
+    step_id: str
+    call: str
+    level: str
+    expected: Outcome
+    observed: Outcome
+
+
+def level_of(expected: Outcome, observed: Outcome) -> str | None:
+    """The first level at which two outcomes differ, or None when they agree."""
+    if UNSUPPORTED in (expected.outcome, observed.outcome):
+        return None
+    if expected.outcome != observed.outcome:
+        return "decision"
+    if expected.outcome == ERROR:
+        if expected.code != observed.code:
+            return "code"
+        if (expected.message or "") != (observed.message or ""):
+            return "message"
+        return None
+    if expected.result != observed.result:
+        return "result"
+    return None
+
+
+def first_difference(scenario: Scenario, expected: Run, observed: Run, strictness: str = "code") -> Difference | None:
+    limit = LEVELS.index(strictness)
+    for step in scenario.steps:
+        e, o = expected.outcome(step.id), observed.outcome(step.id)
+        if e is None or o is None:
+            continue
+        level = level_of(e, o)
+        if level is not None and LEVELS.index(level) <= limit:
+            return Difference(step.id, step.call, level, e, o)
+    return None
+
+
+_MASK = re.compile(r"\{\{[^}]*\}\}|<[^<>]*>|arn:aws:[^\s\"']+|'[^']*'|\"[^\"]*\"|\b\d+\b")
+
+
+def _summary(o: Outcome) -> str:
+    return o.outcome if o.outcome == OK else f"{o.outcome}:{o.code}"
+
+
+def _result_paths(a: Any, b: Any, path: str = "") -> list[str]:
+    if isinstance(a, dict) and isinstance(b, dict):
+        out = []
+        for k in sorted(set(a) | set(b)):
+            if k not in a:
+                out.append(f"+{path}.{k}")
+            elif k not in b:
+                out.append(f"-{path}.{k}")
+            else:
+                out += _result_paths(a[k], b[k], f"{path}.{k}")
+        return out
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return [p for x, y in zip(a, b) for p in _result_paths(x, y, f"{path}[]")]
+    return [] if a == b else [f"~{path}"]
+
+
+def signature(diff: Difference) -> str:
+    e, o = diff.expected, diff.observed
+    rule = e.reason or "-"
+    if diff.level in ("decision", "code"):
+        detail = f"{_summary(e)}->{_summary(o)}"
+    elif diff.level == "result":
+        detail = ",".join(sorted(set(_result_paths(e.result, o.result))))
+    else:
+        detail = f"{_MASK.sub('_', e.message or '')}->{_MASK.sub('_', o.message or '')}"
+    return f"{diff.call}|{diff.level}|{rule}|{detail}"
+
+
+def divergence_id(prop: str, diff: Difference) -> str:
+    digest = hashlib.sha256(f"{prop}|{signature(diff)}".encode()).hexdigest()
+    return f"RC-{digest[:10]}"
+
+
+@dataclass(frozen=True)
+class Divergence:
+    """One distinct way a target differs from the oracle, with its minimal scenario."""
+
+    id: str
+    property: str
+    target: str
+    call: str
+    level: str
+    signature: str
+    step_id: str
+    expected: Outcome
+    observed: Outcome
+    scenario: Scenario = field(compare=False)
+    oracle: str = "reference"
+
+    @classmethod
+    def of(cls, prop: str, target: str, scenario: Scenario, diff: Difference, oracle: str = "reference") -> "Divergence":
+        return cls(id=divergence_id(prop, diff), property=prop, target=target, call=diff.call, level=diff.level,
+                   signature=signature(diff), step_id=diff.step_id, expected=diff.expected, observed=diff.observed,
+                   scenario=scenario, oracle=oracle)
+
+    def summary(self) -> str:
+        e, o = self.expected, self.observed
+        rule = f" (rule {e.reason})" if e.reason else ""
+        return (f"{self.id} {self.target} {self.call} at step {self.step_id!r}: {self.oracle} says "
+                f"{_summary(e)}{rule}, {self.target} says {_summary(o)} [{self.level}]")
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "property": self.property, "target": self.target, "call": self.call,
+                "level": self.level, "signature": self.signature, "step": self.step_id, "oracle": self.oracle,
+                "expected": self.expected.to_dict(trace=True), "observed": self.observed.to_dict()}

@@ -1,0 +1,225 @@
+"""The divergence engine: search one property on one target for every distinct divergence.
+
+Hypothesis keeps one failure per origin, so each divergence id raises its own exception
+class: Hypothesis then shrinks each to its own minimal scenario and reports them all.
+Rounds with new seeds search on, skipping ids already found, until the profile's budget
+is spent. Each minimal scenario is then replayed to confirm it (flaky ones are set apart).
+The pytest plugin and `rolecall run` both drive this module.
+"""
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Callable
+
+from hypothesis import HealthCheck, Phase, Verbosity, given, seed as hseed, settings
+from hypothesis import strategies as st
+from hypothesis.errors import Unsatisfiable
+
+from rolecall.compare import Divergence, first_difference
+from rolecall.outcome import ERROR, OK, UNSUPPORTED, Run
+from rolecall.scenario import Scenario
+from rolecall.targets.base import Target, TargetUnavailable
+
+CONFIRM_REPLAYS = 3
+
+
+@dataclass(frozen=True)
+class Property:
+    """One conformance property: scenarios from `strategy` behave on a target as on the oracle."""
+
+    name: str
+    behaviour: str  # the seed behaviour it belongs to (report grouping)
+    feature: str  # the pytest marker
+    strategy: Callable[[], st.SearchStrategy[Scenario]]
+    description: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    max_examples: int
+    rounds: int
+    seed: int | None  # None: random
+    database: str | None = None  # "directory", "redis", "github" or None
+
+
+PROFILES = {
+    "ci": Profile("ci", max_examples=60, rounds=2, seed=0),
+    "dev": Profile("dev", max_examples=150, rounds=3, seed=None, database="directory"),
+    "explore": Profile("explore", max_examples=1000, rounds=10, seed=None, database="directory"),
+}
+
+
+@dataclass
+class Finding:
+    divergence: Divergence
+    confirmed: bool
+    reproduced: int
+    expected: Run | None = None
+    observed: Run | None = None
+
+
+@dataclass
+class Cell:
+    """What exploring one property on one target found."""
+
+    property: str
+    behaviour: str
+    target: str
+    examples: int = 0
+    agreeing: int = 0
+    unsupported_steps: int = 0
+    setup_errors: int = 0
+    findings: dict[str, Finding] = field(default_factory=dict)
+    flaky: dict[str, Divergence] = field(default_factory=dict)
+    error: str | None = None
+    coverage: Counter = field(default_factory=Counter)  # oracle reason label -> steps
+    decisions: Counter = field(default_factory=Counter)  # "allowed"/"denied" per oracle step
+    seconds: float = 0.0
+
+    @property
+    def verdict(self) -> str:
+        if self.error:
+            return "error"
+        if self.findings:
+            return "diverge"
+        if self.examples == 0 or self.examples == self.setup_errors:
+            return "unsupported"
+        return "agree"
+
+
+class DivergenceFound(Exception):
+    def __init__(self, divergence: Divergence, expected: Run, observed: Run):
+        super().__init__(divergence.summary())
+        self.divergence, self.expected, self.observed = divergence, expected, observed
+
+
+_CLASSES: dict[str, type] = {}
+
+
+def _exception_for(div_id: str) -> type:
+    cls = _CLASSES.get(div_id)
+    if cls is None:
+        cls = _CLASSES[div_id] = type(f"Divergence_{div_id.replace('-', '_')}", (DivergenceFound,), {})
+    return cls
+
+
+def _flatten(exc: BaseException) -> list[BaseException]:
+    inner = getattr(exc, "exceptions", None)
+    if inner is None:
+        return [exc]
+    return [e for sub in inner for e in _flatten(sub)]
+
+
+def compare_once(prop: Property, scenario: Scenario, target: Target, oracle: Target, strictness: str):
+    expected = oracle.run(scenario)
+    observed = target.run(scenario)
+    diff = None
+    if expected.setup_error is None and observed.setup_error is None:
+        diff = first_difference(scenario, expected, observed, strictness)
+    div = Divergence.of(prop.name, target.name, scenario, diff, oracle=oracle.name) if diff else None
+    return expected, observed, div
+
+
+def _database(profile: Profile):
+    if profile.database is None:
+        return None
+    from rolecall.database import example_database
+
+    return example_database(profile.database)
+
+
+def explore(prop: Property, target: Target, oracle: Target, *, profile: Profile = PROFILES["ci"],
+            strictness: str = "code", seed: int | None = None, max_examples: int | None = None,
+            on_example: Callable[[Cell], None] | None = None) -> Cell:
+    cell = Cell(prop.name, prop.behaviour, target.name)
+    started = time.perf_counter()
+    skip: set[str] = set()
+    base_seed = profile.seed if seed is None else seed
+    db = _database(profile)
+
+    def body(scenario: Scenario) -> None:
+        if cell.error:
+            return
+        try:
+            expected, observed, div = compare_once(prop, scenario, target, oracle, strictness)
+        except TargetUnavailable as exc:
+            cell.error = str(exc)
+            return
+        if expected.setup_error is not None:
+            from hypothesis import reject
+
+            reject()  # the strategy made a world AWS would refuse: not a valid case
+        cell.examples += 1
+        if observed.setup_error is not None:
+            cell.setup_errors += 1
+        for o in expected.outcomes:
+            if o.reason:
+                cell.coverage[o.reason] += 1
+            if o.outcome in (OK, ERROR):
+                cell.decisions["allowed" if o.outcome == OK else "denied"] += 1
+        cell.unsupported_steps += sum(o.outcome == UNSUPPORTED for o in observed.outcomes)
+        if on_example:
+            on_example(cell)
+        if div is None:
+            cell.agreeing += 1
+            return
+        if div.id in skip:
+            return
+        raise _exception_for(div.id)(div, expected, observed)
+
+    for round_no in range(profile.rounds):
+        if cell.error:
+            break
+        found_before = len(cell.findings)
+        test = given(prop.strategy())(body)
+        test = settings(max_examples=max_examples or profile.max_examples, deadline=None, database=db,
+                        report_multiple_bugs=True, verbosity=Verbosity.quiet, print_blob=False,
+                        phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink),
+                        suppress_health_check=list(HealthCheck))(test)
+        if base_seed is not None:
+            test = hseed(base_seed * 1000 + round_no)(test)
+        try:
+            test()
+        except Unsatisfiable:
+            if cell.examples == 0:
+                cell.error = f"{prop.name}: the strategy produced no scenario the reference model accepts"
+        except BaseException as exc:  # noqa: BLE001 - sorted below; anything else is re-raised
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            for inner in _flatten(exc):
+                if isinstance(inner, DivergenceFound):
+                    div = inner.divergence
+                    skip.add(div.id)
+                    if div.id not in cell.findings:
+                        cell.findings[div.id] = Finding(div, False, 0, inner.expected, inner.observed)
+                elif not _is_flaky_wrapper(inner):
+                    raise
+        if len(cell.findings) == found_before and round_no > 0:
+            break  # a round found nothing new: the budget is better spent elsewhere
+    for div_id, finding in list(cell.findings.items()):
+        confirm(prop, finding, target, oracle, strictness)
+        if not finding.confirmed:
+            cell.flaky[div_id] = cell.findings.pop(div_id).divergence
+    cell.seconds = time.perf_counter() - started
+    return cell
+
+
+def _is_flaky_wrapper(exc: BaseException) -> bool:
+    from hypothesis.errors import Flaky
+
+    return isinstance(exc, Flaky)
+
+
+def confirm(prop: Property, finding: Finding, target: Target, oracle: Target, strictness: str) -> None:
+    """Replay the minimal scenario: it must give the same divergence id every time."""
+    for _ in range(CONFIRM_REPLAYS):
+        _, _, div = compare_once(prop, finding.divergence.scenario, target, oracle, strictness)
+        if div is None or div.id != finding.divergence.id:
+            finding.confirmed = False
+            return
+        finding.reproduced += 1
+    finding.confirmed = True

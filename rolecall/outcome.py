@@ -1,0 +1,135 @@
+"""Outcomes: what one step did on one target, normalised so equal behaviour compares equal.
+
+Concrete account ids, bucket names and unique ids go back to `{{...}}` references or
+placeholders; keys, secrets, tokens and timestamps become shapes. The shape keeps what is
+a real difference (an ASIA vs an LSIA key prefix), and drops what legitimately varies.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+OK, ERROR, UNSUPPORTED = "ok", "error", "unsupported"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    id: str
+    outcome: str
+    code: str | None = None
+    http_status: int | None = None
+    message: str | None = None
+    result: Any = None
+    reason: str | None = None  # why a step is unsupported; or the model's reason label
+    trace: tuple = field(default=(), compare=False)  # the reference model's decision trace
+
+    def to_dict(self, *, trace: bool = False) -> dict:
+        d: dict[str, Any] = {"id": self.id, "outcome": self.outcome}
+        if self.outcome == ERROR:
+            d["code"] = self.code
+            d["http_status"] = self.http_status
+            d["message"] = self.message
+        elif self.outcome == OK:
+            d["result"] = self.result
+        if self.reason:
+            d["reason"] = self.reason
+        if trace and self.trace:
+            d["trace"] = [dict(t) for t in self.trace]
+        return d
+
+
+@dataclass(frozen=True)
+class Run:
+    """A scenario's run on one target: the step outcomes, or the setup error that stopped it."""
+
+    target: str
+    outcomes: tuple[Outcome, ...]
+    setup_error: Outcome | None = None
+
+    def outcome(self, step_id: str) -> Outcome | None:
+        for o in self.outcomes:
+            if o.id == step_id:
+                return o
+        return None
+
+    def to_dict(self, *, trace: bool = False) -> dict:
+        d: dict[str, Any] = {"target": self.target, "outcomes": [o.to_dict(trace=trace) for o in self.outcomes]}
+        if self.setup_error:
+            d["setup_error"] = self.setup_error.to_dict(trace=trace)
+        return d
+
+
+# Keys of the 4-letter-prefixed identifiers AWS generates (AKIA, ASIA, AROA, AIDA, ANPA, AIPA, ...)
+# and of emulators' own variants (LSIA, ...). Replaced by their prefix-keeping shape.
+_ID_TOKEN = re.compile(r"\b([A-Z]{4})[A-Z0-9]{12,28}\b")
+_SECRET_FIELDS = {"SecretAccessKey": "<secret>", "SessionToken": "<session-token>"}
+_TIME_FIELDS_RELATIVE = {"Expiration"}
+
+
+class Normaliser:
+    """Turns one target's raw values into comparable ones for one scenario run."""
+
+    def __init__(self, symbols: Mapping[str, str]):
+        self.symbols: dict[str, str] = dict(symbols)
+        self._pattern: re.Pattern | None = None
+
+    def learn(self, concrete: str, placeholder: str) -> None:
+        if concrete and concrete not in self.symbols:
+            self.symbols[concrete] = placeholder
+            self._pattern = None
+
+    def learn_ids(self, result: Any, describe) -> None:
+        """Record unique ids found in a create/get result: {"Role": {"RoleId": .., "Arn": ..}} and the like."""
+        if isinstance(result, dict):
+            for id_key in ("RoleId", "UserId", "PolicyId", "InstanceProfileId", "AccessKeyId"):
+                if id_key in result and isinstance(result[id_key], str):
+                    kind = id_key[:-2]
+                    label = describe(result)
+                    if label:
+                        self.learn(result[id_key], f"<{kind[0].lower() + kind[1:]}-id:{label}>")
+            for v in result.values():
+                if isinstance(v, (dict, list)):
+                    self.learn_ids(v, describe)
+        elif isinstance(result, list):
+            for v in result:
+                self.learn_ids(v, describe)
+
+    def _regex(self) -> re.Pattern:
+        if self._pattern is None:
+            keys = sorted(self.symbols, key=len, reverse=True)
+            self._pattern = re.compile("|".join(re.escape(k) for k in keys)) if keys else re.compile(r"(?!x)x")
+        return self._pattern
+
+    def text(self, s: str) -> str:
+        if self.symbols:
+            s = self._regex().sub(lambda m: self.symbols[m.group(0)], s)
+        return _ID_TOKEN.sub(lambda m: f"<{m.group(1)}…>", s)
+
+    def value(self, v: Any, key: str | None = None, *, now: _dt.datetime | None = None) -> Any:
+        if key in _SECRET_FIELDS and isinstance(v, str):
+            return _SECRET_FIELDS[key]
+        if isinstance(v, _dt.datetime):
+            if key in _TIME_FIELDS_RELATIVE and now is not None:
+                seconds = (v - now).total_seconds()
+                return f"<now+{int(round(seconds / 60.0)) * 60}s>"
+            return "<timestamp>"
+        if isinstance(v, str):
+            return self.text(v)
+        if isinstance(v, dict):
+            return {k: self.value(x, k, now=now) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [self.value(x, now=now) for x in v]
+        if isinstance(v, (bytes, bytearray)):
+            return v.decode("utf-8", "replace")
+        return v
+
+
+def matches_expectation(expect: Mapping[str, Any], actual: Any) -> bool:
+    """Fields the expectation gives must match; objects recursively, lists and scalars exactly."""
+    if isinstance(expect, dict):
+        if not isinstance(actual, dict):
+            return False
+        return all(k in actual and matches_expectation(v, actual[k]) for k, v in expect.items())
+    return expect == actual

@@ -1,0 +1,98 @@
+"""One rolecall run: properties x targets through the engine, targets opened and closed once.
+
+The CLI and the pytest plugin both build a `RunResult` here; reports and the baseline
+gate read it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+import os
+import secrets
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from rolecall.engine import PROFILES, Cell, Profile, Property, explore
+from rolecall.targets import Target, TargetUnavailable, load_target
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    started: str
+    profile: str
+    strictness: str
+    oracle: str
+    targets: list[str]
+    seed: int | None
+    cells: list[Cell] = field(default_factory=list)
+    target_errors: dict[str, str] = field(default_factory=dict)
+    interrupted: bool = False
+    finished: str | None = None
+
+    @property
+    def complete(self) -> bool:
+        return not self.interrupted and not self.target_errors and not any(c.error for c in self.cells)
+
+
+def new_run_id() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(2)
+
+
+def make_target(spec: str, options: dict[str, Any]) -> Target:
+    """Load a target, passing only the options its factory accepts."""
+    from rolecall.targets import _factory
+
+    factory = _factory(spec)
+    try:
+        accepted = inspect.signature(factory).parameters
+    except (TypeError, ValueError):
+        accepted = {}
+    kwargs = {k: v for k, v in options.items() if k in accepted and v is not None}
+    return load_target(spec, **kwargs)
+
+
+def run(properties: list[Property], target_specs: list[str], *, oracle_spec: str = "reference",
+        profile: Profile = PROFILES["ci"], strictness: str = "code", seed: int | None = None,
+        max_examples: int | None = None, target_options: dict[str, Any] | None = None,
+        progress: Callable[[str, Cell | None], None] | None = None) -> RunResult:
+    options = target_options or {}
+    result = RunResult(run_id=new_run_id(), started=dt.datetime.now(dt.timezone.utc).isoformat(),
+                       profile=profile.name, strictness=strictness, oracle=oracle_spec, targets=list(target_specs),
+                       seed=profile.seed if seed is None else seed)
+    oracle = make_target(oracle_spec, options)
+    oracle.open()
+    try:
+        for spec in target_specs:
+            try:
+                target = make_target(spec, options)
+                target.open()
+            except TargetUnavailable as exc:
+                result.target_errors[spec] = str(exc)
+                if progress:
+                    progress(f"{spec}: {exc}", None)
+                continue
+            try:
+                for prop in properties:
+                    if progress:
+                        progress(f"{prop.name} on {target.name}", None)
+                    cell = explore(prop, target, oracle, profile=profile, strictness=strictness, seed=seed,
+                                   max_examples=max_examples)
+                    result.cells.append(cell)
+                    if progress:
+                        progress(f"{prop.name} on {target.name}", cell)
+                    if cell.error and "cannot reach" in cell.error:
+                        result.target_errors[spec] = cell.error
+                        break
+            finally:
+                target.close()
+    except KeyboardInterrupt:
+        result.interrupted = True
+    finally:
+        oracle.close()
+        result.finished = dt.datetime.now(dt.timezone.utc).isoformat()
+    return result
+
+
+def env_flag(name: str) -> bool:
+    return os.environ.get(name, "").lower() in ("1", "true", "yes")

@@ -1,0 +1,67 @@
+"""Targets: the implementations a scenario runs on, found by name.
+
+A name is one of the built-ins below, an import path `package.module:factory`, or a name
+another package registers in the entry-point group `rolecall.targets`. A factory takes
+keyword options (e.g. `endpoint`) and returns a `Target`.
+"""
+from __future__ import annotations
+
+import importlib
+from importlib.metadata import entry_points
+from typing import Any, Callable
+
+from rolecall.targets.base import (ACT_AS_SERVICE, ROOT_CREDENTIALS, VIRTUAL_CLOCK, CallFailed, CallResult,
+                                   Credentials, Target, TargetUnavailable, Unsupported)
+
+BUILTIN = {
+    "reference": "rolecall.targets.reference:reference",
+    "moto": "rolecall.targets.moto:moto",
+    "moto+auth": "rolecall.targets.moto:moto_auth",
+    "localstack": "rolecall.targets.localstack:localstack",
+    "aws": "rolecall.targets.aws:aws",
+}
+#: the targets `rolecall run` uses when none is named: everything that runs on this machine
+LOCAL_DEFAULT = ("moto", "moto+auth", "localstack")
+
+__all__ = ["ACT_AS_SERVICE", "ROOT_CREDENTIALS", "VIRTUAL_CLOCK", "CallFailed", "CallResult", "Credentials",
+           "Target", "TargetUnavailable", "Unsupported", "UnknownTarget", "load_target", "known_targets"]
+
+
+class UnknownTarget(ValueError):
+    pass
+
+
+def known_targets() -> list[str]:
+    names = list(BUILTIN)
+    names += [ep.name for ep in entry_points(group="rolecall.targets") if ep.name not in BUILTIN]
+    return names
+
+
+def _factory(spec: str) -> Callable[..., Target]:
+    if spec in BUILTIN:
+        spec = BUILTIN[spec]
+    elif ":" not in spec:
+        for ep in entry_points(group="rolecall.targets"):
+            if ep.name == spec:
+                return ep.load()
+        raise UnknownTarget(f"unknown target {spec!r} (known: {', '.join(known_targets())}; "
+                            f"or give module:factory)")
+    module_name, _, attr = spec.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise UnknownTarget(f"target {spec!r}: cannot import {module_name!r}: {exc}") from None
+    try:
+        return getattr(module, attr)
+    except AttributeError:
+        raise UnknownTarget(f"target {spec!r}: {module_name!r} has no {attr!r}") from None
+
+
+def load_target(spec: str, **options: Any) -> Target:
+    factory = _factory(spec)
+    target = factory(**options) if options else factory()
+    if not isinstance(target, Target):
+        raise UnknownTarget(f"target {spec!r}: factory returned {type(target).__name__}, not a rolecall Target")
+    if spec not in BUILTIN and ":" in spec and target.name == "target":
+        target.name = spec
+    return target

@@ -1,0 +1,218 @@
+"""The target seam: run a scenario (world, then steps) and return one outcome per step.
+
+`Target.run` is the same for every target: it expands the world into the administrator's
+setup calls, resolves references, keeps track of who holds which credentials, and
+normalises what comes back. A target module only says how to name accounts and buckets,
+whose credentials to use, and how to make one call.
+"""
+from __future__ import annotations
+
+import abc
+import datetime as dt
+import itertools
+import secrets
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from rolecall.outcome import ERROR, OK, UNSUPPORTED, Normaliser, Outcome, Run
+from rolecall.scenario import CALLER, Names, Scenario, declared_names
+from rolecall.world import setup_calls
+
+ACT_AS_SERVICE = "act-as-service"
+VIRTUAL_CLOCK = "virtual-clock"
+ROOT_CREDENTIALS = "root-credentials"
+
+# Calls whose successful result carries credentials a later step may act with (`as: <step id>`).
+CREDENTIAL_CALLS = {"sts:AssumeRole", "sts:GetSessionToken", "sts:GetFederationToken"}
+
+
+@dataclass(frozen=True)
+class Credentials:
+    access_key_id: str
+    secret_access_key: str
+    session_token: str | None = None
+    account: str | None = None  # for administrators: which account they administer
+    label: str = ""  # who this is, for messages
+
+
+class CallFailed(Exception):
+    """The target answered the call with an error (AWS's code, HTTP status and message)."""
+
+    def __init__(self, code: str, http_status: int | None, message: str, *, trace: tuple = (), reason: str | None = None):
+        super().__init__(f"{code}: {message}")
+        self.code, self.http_status, self.message, self.trace, self.reason = code, http_status, message, trace, reason
+
+
+class Unsupported(Exception):
+    """The target cannot express this step (act as a service, move a clock, a call it lacks)."""
+
+
+class TargetUnavailable(Exception):
+    """The target cannot be reached or started at all; the run cannot do its job for it."""
+
+
+@dataclass
+class CallResult:
+    result: Any
+    trace: tuple = ()
+    reason: str | None = None
+
+
+class Target(abc.ABC):
+    #: the name users pass to --target
+    name: str = "target"
+    #: what this target can do beyond plain calls: ACT_AS_SERVICE, VIRTUAL_CLOCK, ROOT_CREDENTIALS
+    capabilities: frozenset[str] = frozenset()
+
+    def __init__(self) -> None:
+        self._nonce = secrets.token_hex(3)
+        self._counter = itertools.count(1)
+
+    # ---- lifecycle
+    def open(self) -> None:
+        """Start what the target needs (a server, a mock). Called once per run."""
+
+    def close(self) -> None:
+        """Stop what open() started."""
+
+    def __enter__(self):
+        self.open()
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # ---- hooks a target module implements
+    def allocate_account(self, logical: str, pinned: str | None) -> str:
+        """A concrete account id for a logical account, fresh for every scenario by default."""
+        return pinned or f"{next(self._account_ids):012d}"
+
+    @property
+    def _account_ids(self):
+        if not hasattr(self, "_account_iter"):
+            base = 100_000_000_000 + secrets.randbelow(800_000_000_000)
+            self._account_iter = itertools.count(base)
+        return self._account_iter
+
+    def bucket_name(self, logical_account: str, name: str, example: int) -> str:
+        return f"rc-{self._nonce}-{example}-{logical_account.lower()}-{name}"[:63]
+
+    @abc.abstractmethod
+    def admin(self, account_id: str) -> Credentials:
+        """Credentials of the account's administrator (who creates the world)."""
+
+    def root(self, account_id: str) -> Credentials:
+        raise Unsupported(f"{self.name} has no root-user credentials")
+
+    def service(self, account_id: str, service: str) -> Credentials:
+        raise Unsupported(f"{self.name} cannot act as a service")
+
+    def set_clock(self, seconds: float) -> None:
+        raise Unsupported(f"{self.name} has no controllable clock")
+
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(dt.timezone.utc)
+
+    @abc.abstractmethod
+    def call(self, credentials: Credentials, service: str, action: str, params: Mapping[str, Any]) -> CallResult:
+        """Make one API call; raise CallFailed for an AWS error, Unsupported when it cannot."""
+
+    def begin(self, names: Names) -> None:
+        """A scenario is about to run in these accounts."""
+
+    def end(self, names: Names) -> None:
+        """The scenario is done (a real-AWS target cleans up here)."""
+
+    # ---- the one way every target runs a scenario
+    def run(self, scenario: Scenario) -> Run:
+        example = next(self._counter)
+        account_ids = {a: self.allocate_account(a, w.get("id")) for a, w in scenario.accounts.items()}
+        names = Names(account_ids=account_ids,
+                      bucket_names={(a, b): self.bucket_name(a, b, example)
+                                    for a, w in scenario.accounts.items() for b in w.get("buckets", {})},
+                      paths=declared_names(scenario))
+        norm = Normaliser(names.symbols())
+        creds: dict[str, Credentials] = {}
+        self.begin(names)
+        try:
+            setup_error = self._create_world(scenario, names, norm, creds)
+            if setup_error is not None:
+                return Run(self.name, (), setup_error)
+            outcomes = [self._step(step, names, norm, creds) for step in scenario.steps]
+            return Run(self.name, tuple(outcomes))
+        finally:
+            self.end(names)
+
+    def _describe(self, names: Names):
+        reverse = {v: k for k, v in names.account_ids.items()}
+
+        def describe(entity: Mapping[str, Any]) -> str | None:
+            arn = entity.get("Arn")
+            if isinstance(arn, str) and arn.startswith("arn:aws:iam::"):
+                acct, _, rest = arn[len("arn:aws:iam::"):].partition(":")
+                kind, _, tail = rest.partition("/")
+                return f"{reverse.get(acct, acct)}:{kind}/{tail.rsplit('/', 1)[-1]}"
+            if "UserName" in entity and "AccessKeyId" in entity:
+                return f"access-key/{entity['UserName']}"
+            return None
+        return describe
+
+    def _create_world(self, scenario: Scenario, names: Names, norm: Normaliser,
+                      creds: dict[str, Credentials]) -> Outcome | None:
+        describe = self._describe(names)
+        for sc in setup_calls(scenario):
+            account_id = names.account_ids[sc.account]
+            service, action = sc.call.split(":", 1)
+            try:
+                res = self.call(self.admin(account_id), service, action, names.resolve(dict(sc.params)))
+            except (CallFailed, Unsupported) as exc:
+                code = getattr(exc, "code", "Unsupported")
+                return Outcome(id=f"setup:{sc.account}:{sc.what}", outcome=ERROR, code=code,
+                               http_status=getattr(exc, "http_status", None),
+                               message=norm.text(f"{sc.call} failed: {getattr(exc, 'message', str(exc))}"))
+            norm.learn_ids(res.result, describe)
+            if sc.keep:
+                key = res.result["AccessKey"]
+                creds[f"{sc.account}:{sc.what}"] = Credentials(key["AccessKeyId"], key["SecretAccessKey"],
+                                                              label=f"{sc.account}:{sc.what}")
+        return None
+
+    def _caller(self, caller: str, names: Names, creds: dict[str, Credentials]) -> Credentials:
+        if caller.startswith("service:"):
+            if ACT_AS_SERVICE not in self.capabilities:
+                raise Unsupported(f"{self.name} cannot act as a service")
+            return self.service("", caller[len("service:"):])
+        m = CALLER.fullmatch(caller)
+        if m:
+            account_id = names.account_ids[m["account"]]
+            if m["kind"] == "admin":
+                return self.admin(account_id)
+            if m["kind"] == "root":
+                return self.root(account_id)
+            return creds[f"{m['account']}:user/{m['user']}"]
+        if caller in creds:
+            return creds[caller]
+        raise CallFailed("NoCredentials", None, f"step {caller!r} gave no credentials on this target")
+
+    def _step(self, step, names: Names, norm: Normaliser, creds: dict[str, Credentials]) -> Outcome:
+        try:
+            who = self._caller(step.caller, names, creds)
+            if step.at is not None:
+                if VIRTUAL_CLOCK not in self.capabilities:
+                    raise Unsupported(f"{self.name} has no controllable clock")
+                self.set_clock(step.at)
+            params = names.resolve(dict(step.params))
+            now = self.now()
+            res = self.call(who, step.service, step.action, params)
+        except Unsupported as exc:
+            return Outcome(id=step.id, outcome=UNSUPPORTED, reason=str(exc))
+        except CallFailed as exc:
+            return Outcome(id=step.id, outcome=ERROR, code=exc.code, http_status=exc.http_status,
+                           message=norm.text(exc.message or ""), trace=exc.trace, reason=exc.reason)
+        raw = res.result
+        if step.call in CREDENTIAL_CALLS and isinstance(raw, dict) and "Credentials" in raw:
+            c = raw["Credentials"]
+            creds[step.id] = Credentials(c["AccessKeyId"], c["SecretAccessKey"], c.get("SessionToken"),
+                                         label=step.id)
+        norm.learn_ids(raw, self._describe(names))
+        return Outcome(id=step.id, outcome=OK, result=norm.value(raw, now=now), trace=res.trace, reason=res.reason)

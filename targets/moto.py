@@ -1,0 +1,88 @@
+"""moto, in process (`mock_aws`), with its IAM enforcement off (`moto`) or on (`moto+auth`).
+
+Accounts: moto takes the account from the access key it issued, and from the
+`x-moto-account-id` header for requests that carry no key of its own; we send the header
+for administrators only, and never set the process-wide MOTO_ACCOUNT_ID (it would
+override both). With enforcement on, administrators act with enforcement suspended for
+their calls (as moto's own fixtures do), everyone else with the keys moto issued.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Mapping
+
+from rolecall.targets.base import CallResult, Credentials, TargetUnavailable
+from rolecall.targets.boto import Boto3Target
+
+# moto keeps every account's state for the life of the mock; reset it now and then so
+# its per-call scans (moto looks through every access key on each request) stay short.
+RESET_EVERY = 200
+
+
+class MotoTarget(Boto3Target):
+    name = "moto"
+    enforce_iam = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._mock = None
+        self._runs = 0
+
+    def open(self) -> None:
+        if "MOTO_ACCOUNT_ID" in os.environ:
+            raise TargetUnavailable("moto: MOTO_ACCOUNT_ID is set in the environment; it would put every "
+                                    "account in one: unset it")
+        if self._mock is not None:
+            return
+        from moto import mock_aws
+
+        self._mock = mock_aws(config={"iam": {"load_aws_managed_policies": False}})
+        self._mock.start()
+
+    def close(self) -> None:
+        if self._mock is not None:
+            self._mock.stop()
+            self._mock = None
+            self._clients.clear()
+            self._session = None
+
+    def begin(self, names) -> None:
+        self._runs += 1
+        if self._runs % RESET_EVERY == 0 and self._mock is not None:
+            self._mock.reset()
+            self._clients.clear()
+
+    def admin(self, account_id: str) -> Credentials:
+        return Credentials("ADMINKEY" + account_id, "admin-secret", account=account_id, label=f"admin:{account_id}")
+
+    def customise_client(self, client, creds: Credentials) -> None:
+        if creds.account:
+            account = creds.account
+
+            def add_header(request, **_):
+                request.headers["x-moto-account-id"] = account
+
+            client.meta.events.register("before-sign.*.*", add_header)
+
+    def call(self, credentials: Credentials, service: str, action: str, params: Mapping[str, Any]) -> CallResult:
+        self.open()
+        from moto.core.authorization import disable_iam_authentication, enable_iam_authentication
+
+        if self.enforce_iam and not credentials.account:
+            with enable_iam_authentication():
+                return super().call(credentials, service, action, params)
+        with disable_iam_authentication():
+            return super().call(credentials, service, action, params)
+
+
+class MotoAuthTarget(MotoTarget):
+    name = "moto+auth"
+    enforce_iam = True
+
+
+def moto() -> MotoTarget:
+    return MotoTarget()
+
+
+def moto_auth() -> MotoAuthTarget:
+    return MotoAuthTarget()

@@ -1,0 +1,116 @@
+"""From a caller to an authorization decision: which policies apply, and the request context.
+
+Context keys and what each principal type carries:
+https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html
+(aws:PrincipalArn of a role session is the role's ARN with its path; aws:username only
+for IAM users; aws:userid of a session is ROLE-ID:session-name).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from rolecall.targets.reference.evaluation import Decision, PolicySet, authorize
+from rolecall.targets.reference.model import AwsError, Caller, Model
+from rolecall.targets.reference.policy import Principal, Request
+
+
+def principal_of(caller: Caller) -> Principal | None:
+    if caller.kind == "user":
+        u = caller.user
+        return Principal(arn=u.arn, account=u.account, unique_id=u.id)
+    if caller.kind == "session":
+        s = caller.session
+        return Principal(arn=s.arn, account=s.role_account, unique_id=s.role_id, role_arn=s.role_arn)
+    if caller.kind == "service":
+        return Principal(arn=caller.service, account=None, unique_id=None, service=caller.service)
+    return Principal(arn=f"arn:aws:iam::{caller.account}:root", account=caller.account, unique_id=caller.account)
+
+
+def context_of(model: Model, caller: Caller) -> dict[str, list[str]]:
+    now = model.now
+    ctx: dict[str, list[str]] = {
+        "aws:currenttime": [now.strftime("%Y-%m-%dT%H:%M:%SZ")],
+        "aws:epochtime": [str(int(now.timestamp()))],
+        "aws:securetransport": ["true"],
+    }
+    if caller.kind == "user":
+        u = caller.user
+        ctx.update({"aws:principalarn": [u.arn], "aws:principalaccount": [u.account], "aws:principaltype": ["User"],
+                    "aws:userid": [u.id], "aws:username": [u.name]})
+        for k, v in u.tags.items():
+            ctx[f"aws:principaltag/{k.lower()}"] = [v]
+    elif caller.kind == "session":
+        s = caller.session
+        role = model.account(s.role_account).roles.get(s.role_name.lower())
+        ctx.update({"aws:principalarn": [s.role_arn], "aws:principalaccount": [s.role_account],
+                    "aws:principaltype": ["AssumedRole"], "aws:userid": [s.user_id]})
+        # session tags override the role's own tags of the same key (case-insensitively)
+        tags = {k.lower(): v for k, v in (role.tags if role else {}).items()}
+        tags.update({k.lower(): v for k, v in s.tags.items()})
+        for k, v in tags.items():
+            ctx[f"aws:principaltag/{k}"] = [v]
+        if s.source_identity:
+            ctx["aws:sourceidentity"] = [s.source_identity]
+    elif caller.kind == "service":
+        ctx["aws:principalservicename"] = [caller.service]
+    else:
+        ctx.update({"aws:principalarn": [f"arn:aws:iam::{caller.account}:root"],
+                    "aws:principalaccount": [caller.account], "aws:principaltype": ["Account"],
+                    "aws:userid": [caller.account]})
+    return ctx
+
+
+def _managed(model: Model, arns: list[str]) -> list:
+    out = []
+    for arn in arns:
+        acct = arn.split(":")[4]
+        mp = model.account(acct).policies.get(arn)
+        if mp is not None:
+            out.append((f"managed policy {mp.name}", mp.policy))
+    return out
+
+
+def policy_sets(model: Model, caller: Caller) -> tuple[PolicySet, PolicySet, PolicySet]:
+    identity, boundary, session = PolicySet("identity"), PolicySet("boundary"), PolicySet("session")
+    owner = None
+    if caller.kind == "user":
+        owner = caller.user
+    elif caller.kind == "session":
+        owner = model.account(caller.session.role_account).roles.get(caller.session.role_name.lower())
+        session.policies.extend(caller.session.session_policies)
+    if owner is not None:
+        kind = "user" if caller.kind == "user" else "role"
+        identity.policies.extend((f"{kind} {owner.name} inline {n}", p) for n, (_, p) in owner.inline.items())
+        identity.policies.extend(_managed(model, owner.managed))
+        if owner.boundary:
+            boundary.policies.extend((f"boundary {label}", p) for label, p in _managed(model, [owner.boundary]))
+    return identity, boundary, session
+
+
+def decide(model: Model, caller: Caller, action: str, resource: str, *, resource_account: str | None,
+           resource_policy: tuple[str, Any] | None = None, extra: dict[str, list[str]] | None = None,
+           is_trust: bool = False) -> Decision:
+    if caller.kind in ("admin", "root"):
+        return Decision(True, "allow-administrator")
+    ctx = context_of(model, caller)
+    if extra:
+        ctx.update(extra)
+    request = Request(action=action, resource=resource, principal=principal_of(caller), context=ctx)
+    identity, boundary, session = policy_sets(model, caller)
+    resource_set = PolicySet("resource", [resource_policy] if resource_policy and resource_policy[1] else [])
+    kind = caller.kind if caller.kind in ("user", "session", "service") else "user"
+    principal_account = caller.account if caller.kind != "session" else caller.session.role_account
+    return authorize(request, principal_account=principal_account, resource_account=resource_account,
+                     identity=identity, boundary=boundary, session=session, resource=resource_set,
+                     is_trust=is_trust, principal_kind=kind)
+
+
+def require(model: Model, caller: Caller, action: str, resource: str, *, resource_account: str | None,
+            resource_policy=None, extra=None, is_trust: bool = False, message: str | None = None) -> Decision:
+    decision = decide(model, caller, action, resource, resource_account=resource_account,
+                      resource_policy=resource_policy, extra=extra, is_trust=is_trust)
+    if not decision.allowed:
+        raise AwsError("AccessDenied", 403,
+                       message or f"User: {caller.arn} is not authorized to perform: {action} on resource: {resource}",
+                       decision=decision)
+    return decision

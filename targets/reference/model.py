@@ -1,0 +1,224 @@
+"""The reference model's state: accounts, principals, credentials and a virtual clock.
+
+Pure Python, nothing about boto3 or scenarios (the target adapter translates). API calls
+are dispatched to the IAM, STS and S3 modules, which raise `AwsError` with AWS's code,
+HTTP status and message.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import itertools
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from rolecall.targets.reference.evaluation import REASONS, Decision
+from rolecall.targets.reference.policy import Policy
+
+EPOCH = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+
+
+class AwsError(Exception):
+    def __init__(self, code: str, http_status: int, message: str, *, decision: Decision | None = None,
+                 reason: str | None = None):
+        super().__init__(f"{code}: {message}")
+        self.code, self.http_status, self.message = code, http_status, message
+        self.decision = decision
+        self.reason = reason or (decision.reason if decision else None)
+
+
+@dataclass
+class ManagedPolicy:
+    name: str
+    arn: str
+    id: str
+    path: str
+    document: str
+    policy: Policy
+    attachments: int = 0
+    create_date: dt.datetime = EPOCH
+
+
+@dataclass
+class User:
+    account: str
+    name: str
+    path: str
+    id: str
+    arn: str
+    inline: dict[str, tuple[str, Policy]] = field(default_factory=dict)
+    managed: list[str] = field(default_factory=list)  # policy ARNs
+    boundary: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    create_date: dt.datetime = EPOCH
+
+
+@dataclass
+class Role:
+    account: str
+    name: str
+    path: str
+    id: str
+    arn: str
+    trust_document: str
+    trust: Policy
+    max_session_duration: int = 3600
+    description: str | None = None
+    inline: dict[str, tuple[str, Policy]] = field(default_factory=dict)
+    managed: list[str] = field(default_factory=list)
+    boundary: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    service_linked: str | None = None  # the service, for a service-linked role
+    instance_profiles: list[str] = field(default_factory=list)
+    create_date: dt.datetime = EPOCH
+
+
+@dataclass
+class InstanceProfile:
+    account: str
+    name: str
+    path: str
+    id: str
+    arn: str
+    roles: list[str] = field(default_factory=list)
+    create_date: dt.datetime = EPOCH
+
+
+@dataclass
+class Bucket:
+    name: str
+    account: str
+    policy_document: str | None = None
+    policy: Policy | None = None
+    objects: dict[str, bytes] = field(default_factory=dict)
+
+
+@dataclass
+class Account:
+    id: str
+    users: dict[str, User] = field(default_factory=dict)  # lower-cased name -> user (names are unique without regard to case)
+    roles: dict[str, Role] = field(default_factory=dict)
+    policies: dict[str, ManagedPolicy] = field(default_factory=dict)  # ARN -> policy
+    instance_profiles: dict[str, InstanceProfile] = field(default_factory=dict)
+    deletion_tasks: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Session:
+    """A role session: who it is, what limits it, when it expires."""
+
+    role_account: str
+    role_name: str
+    role_id: str
+    role_arn: str
+    session_name: str
+    expires: dt.datetime
+    chained: bool
+    session_policies: list[tuple[str, Policy]] = field(default_factory=list)
+    tags: dict[str, str] = field(default_factory=dict)
+    transitive_tag_keys: frozenset[str] = frozenset()
+    source_identity: str | None = None
+    by_service: str | None = None
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:sts::{self.role_account}:assumed-role/{self.role_name}/{self.session_name}"
+
+    @property
+    def user_id(self) -> str:
+        return f"{self.role_id}:{self.session_name}"
+
+
+@dataclass
+class Caller:
+    """Who holds the credentials a request was signed with."""
+
+    kind: str  # admin | root | user | session | service
+    account: str | None
+    user: User | None = None
+    session: Session | None = None
+    service: str | None = None
+
+    @property
+    def arn(self) -> str:
+        if self.kind in ("admin", "root"):
+            return f"arn:aws:iam::{self.account}:root"
+        if self.kind == "user":
+            return self.user.arn
+        if self.kind == "session":
+            return self.session.arn
+        return self.service or ""
+
+
+class Model:
+    """All accounts of one scenario run. Unique ids are derived from a counter, so the same
+    scenario gives the same ids every time (repeatable traces and reports)."""
+
+    def __init__(self, start: dt.datetime = EPOCH):
+        self.accounts: dict[str, Account] = {}
+        self.buckets: dict[str, Bucket] = {}
+        self.keys: dict[str, tuple[str, Caller]] = {}  # access key id -> (secret, caller)
+        self.start = start
+        self.elapsed = 0.0
+        self._ids = itertools.count(1)
+
+    # ---- clock
+    @property
+    def now(self) -> dt.datetime:
+        return self.start + dt.timedelta(seconds=self.elapsed)
+
+    def set_clock(self, seconds: float) -> None:
+        self.elapsed = max(self.elapsed, float(seconds))
+
+    # ---- ids
+    def new_id(self, prefix: str, length: int = 21) -> str:
+        digest = hashlib.sha256(f"{prefix}{next(self._ids)}".encode()).digest()
+        body = "".join(_ALPHABET[b % 32] for b in digest)
+        return prefix + body[: length - len(prefix)]
+
+    def new_secret(self) -> str:
+        digest = hashlib.sha256(f"secret{next(self._ids)}".encode()).hexdigest()
+        return (digest + digest)[:40]
+
+    def account(self, account_id: str) -> Account:
+        acct = self.accounts.get(account_id)
+        if acct is None:
+            acct = self.accounts[account_id] = Account(account_id)
+        return acct
+
+    def register_key(self, access_key: str, secret: str, caller: Caller) -> None:
+        self.keys[access_key] = (secret, caller)
+
+    def caller(self, access_key: str) -> Caller:
+        entry = self.keys.get(access_key)
+        if entry is None:
+            raise AwsError("InvalidClientTokenId", 403, "The security token included in the request is invalid.")
+        caller = entry[1]
+        if caller.kind == "session" and self.now >= caller.session.expires:
+            # https://docs.aws.amazon.com/STS/latest/APIReference/CommonErrors.html
+            raise AwsError("ExpiredToken", 400, "The security token included in the request is expired")
+        return caller
+
+    # ---- dispatch
+    def call(self, access_key: str, service: str, action: str, params: dict[str, Any]) -> tuple[Any, Decision | None]:
+        from rolecall.targets.reference import iam, s3, sts
+
+        module = {"iam": iam, "sts": sts, "s3": s3}.get(service)
+        handler: Callable | None = getattr(module, action, None) if module else None
+        if handler is None or not getattr(handler, "is_operation", False):
+            from rolecall.targets.reference.policy import NotModelled
+
+            raise NotModelled(f"the reference model does not implement {service}:{action}")
+        caller = self.caller(access_key)
+        return handler(self, caller, params)
+
+
+def operation(fn):
+    """Mark a module function as an API operation the model implements."""
+    fn.is_operation = True
+    return fn
+
+
+__all__ = ["AwsError", "Model", "Caller", "Session", "User", "Role", "Account", "Bucket", "ManagedPolicy",
+           "InstanceProfile", "operation", "REASONS"]
