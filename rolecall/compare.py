@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from rolecall.outcome import ERROR, OK, UNSUPPORTED, Outcome, Run
@@ -55,6 +55,31 @@ def first_difference(scenario: Scenario, expected: Run, observed: Run, strictnes
         if level is not None and LEVELS.index(level) <= limit:
             return Difference(step.id, step.call, level, e, o)
     return None
+
+
+def expectation(o: Outcome, level: str) -> dict:
+    """What a scenario file should expect so that replaying it checks this level."""
+    exp: dict[str, Any] = {"outcome": o.outcome}
+    if o.outcome == ERROR:
+        exp["code"] = o.code
+        if level == "message":
+            exp["message"] = o.message
+    elif level in ("result", "message") and o.result is not None:
+        exp["result"] = o.result
+    return exp
+
+
+def pin(scenario: Scenario, diff: Difference) -> Scenario:
+    """The scenario up to the diverging step, which expects what the oracle answered: replayed,
+    it passes on the oracle and fails on the diverging target."""
+    steps = []
+    for step in scenario.steps:
+        if step.id == diff.step_id:
+            steps.append(replace(step, expect=expectation(diff.expected, diff.level)))
+            break
+        steps.append(replace(step, expect=None))
+    return replace(scenario, steps=tuple(steps),
+                   description=f"{diff.call} diverges at the {diff.level} level ({diff.expected.reason or 'no rule'})")
 
 
 _MASK = re.compile(r"\{\{[^}]*\}\}|<[^<>]*>|arn:aws:[^\s\"']+|'[^']*'|\"[^\"]*\"|\b\d+\b")
@@ -117,7 +142,7 @@ class Divergence:
     def of(cls, prop: str, target: str, scenario: Scenario, diff: Difference, oracle: str = "reference") -> "Divergence":
         return cls(id=divergence_id(prop, diff), property=prop, target=target, call=diff.call, level=diff.level,
                    signature=signature(diff), step_id=diff.step_id, expected=diff.expected, observed=diff.observed,
-                   scenario=scenario, oracle=oracle)
+                   scenario=pin(scenario, diff), oracle=oracle)
 
     def summary(self) -> str:
         e, o = self.expected, self.observed
@@ -125,7 +150,17 @@ class Divergence:
         return (f"{self.id} {self.target} {self.call} at step {self.step_id!r}: {self.oracle} says "
                 f"{_summary(e)}{rule}, {self.target} says {_summary(o)} [{self.level}]")
 
-    def to_dict(self) -> dict:
-        return {"id": self.id, "property": self.property, "target": self.target, "call": self.call,
+    @classmethod
+    def from_dict(cls, d: dict) -> "Divergence":
+        from rolecall.scenario import from_dict
+
+        return cls(id=d["id"], property=d["property"], target=d["target"], call=d["call"], level=d["level"],
+                   signature=d["signature"], step_id=d["step"], expected=Outcome.from_dict(d["expected"]),
+                   observed=Outcome.from_dict(d["observed"]), scenario=from_dict(d["scenario"], origin=d["id"]),
+                   oracle=d.get("oracle", "reference"))
+
+    def to_dict(self, *, scenario: bool = False) -> dict:
+        extra = {"scenario": self.scenario.to_dict()} if scenario else {}
+        return {**extra, "id": self.id, "property": self.property, "target": self.target, "call": self.call,
                 "level": self.level, "signature": self.signature, "step": self.step_id, "oracle": self.oracle,
                 "expected": self.expected.to_dict(trace=True), "observed": self.observed.to_dict()}

@@ -80,6 +80,29 @@ class Cell:
     decisions: Counter = field(default_factory=Counter)  # "allowed"/"denied" per oracle step
     seconds: float = 0.0
 
+    def to_dict(self) -> dict:
+        """Plain JSON, to carry a cell from a pytest-xdist worker to the controller."""
+        return {"property": self.property, "behaviour": self.behaviour, "target": self.target,
+                "examples": self.examples, "agreeing": self.agreeing, "unsupported_steps": self.unsupported_steps,
+                "setup_errors": self.setup_errors, "error": self.error, "seconds": self.seconds,
+                "coverage": dict(self.coverage), "decisions": dict(self.decisions),
+                "findings": [{"confirmed": f.confirmed, "reproduced": f.reproduced,
+                              "divergence": f.divergence.to_dict(scenario=True)} for f in self.findings.values()],
+                "flaky": [d.to_dict(scenario=True) for d in self.flaky.values()]}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Cell":
+        cell = cls(d["property"], d["behaviour"], d["target"], examples=d["examples"], agreeing=d["agreeing"],
+                   unsupported_steps=d["unsupported_steps"], setup_errors=d["setup_errors"], error=d["error"],
+                   coverage=Counter(d["coverage"]), decisions=Counter(d["decisions"]), seconds=d["seconds"])
+        for f in d["findings"]:
+            div = Divergence.from_dict(f["divergence"])
+            cell.findings[div.id] = Finding(div, f["confirmed"], f["reproduced"])
+        for x in d["flaky"]:
+            div = Divergence.from_dict(x)
+            cell.flaky[div.id] = div
+        return cell
+
     @property
     def verdict(self) -> str:
         if self.error:
@@ -125,11 +148,12 @@ def compare_once(prop: Property, scenario: Scenario, target: Target, oracle: Tar
 
 
 def _database(profile: Profile):
-    if profile.database is None:
-        return None
+    import os
+
     from rolecall.database import example_database
 
-    return example_database(profile.database)
+    kind = os.environ.get("ROLECALL_DATABASE") or profile.database
+    return example_database(kind) if kind else None
 
 
 def explore(prop: Property, target: Target, oracle: Target, *, profile: Profile = PROFILES["ci"],
@@ -171,6 +195,11 @@ def explore(prop: Property, target: Target, oracle: Target, *, profile: Profile 
             return
         raise _exception_for(div.id)(div, expected, observed)
 
+    # Hypothesis keys its example database by the test function; one body serves every
+    # property and target, so name the pair (a counterexample found for moto on one worker
+    # is replayed first by every worker that explores the same pair).
+    body._hypothesis_internal_add_digest = f"rolecall|{prop.name}|{target.name}|{strictness}".encode()
+
     for round_no in range(profile.rounds):
         if cell.error:
             break
@@ -201,6 +230,9 @@ def explore(prop: Property, target: Target, oracle: Target, *, profile: Profile 
         if len(cell.findings) == found_before and round_no > 0:
             break  # a round found nothing new: the budget is better spent elsewhere
     for div_id, finding in list(cell.findings.items()):
+        if cell.error:
+            break
+        reduce(prop, finding, target, oracle, strictness)
         confirm(prop, finding, target, oracle, strictness)
         if not finding.confirmed:
             cell.flaky[div_id] = cell.findings.pop(div_id).divergence
@@ -212,6 +244,25 @@ def _is_flaky_wrapper(exc: BaseException) -> bool:
     from hypothesis.errors import Flaky
 
     return isinstance(exc, Flaky)
+
+
+def reduce(prop: Property, finding: Finding, target: Target, oracle: Target, strictness: str) -> None:
+    """Drop from the shrunk scenario whatever its divergence does not need."""
+    from rolecall.minimise import minimise
+
+    div_id = finding.divergence.id
+    last: dict = {}
+
+    def still_diverges(candidate: Scenario) -> bool:
+        expected, observed, div = compare_once(prop, candidate, target, oracle, strictness)
+        if div is not None and div.id == div_id and expected.setup_error is None:
+            last.update(div=div, expected=expected, observed=observed)
+            return True
+        return False
+
+    minimal = minimise(finding.divergence.scenario, finding.divergence.step_id, still_diverges)
+    if still_diverges(minimal):
+        finding.divergence, finding.expected, finding.observed = last["div"], last["expected"], last["observed"]
 
 
 def confirm(prop: Property, finding: Finding, target: Target, oracle: Target, strictness: str) -> None:

@@ -40,6 +40,13 @@ class Outcome:
         return d
 
 
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "Outcome":
+        return cls(id=d["id"], outcome=d["outcome"], code=d.get("code"), http_status=d.get("http_status"),
+                   message=d.get("message"), result=d.get("result"), reason=d.get("reason"),
+                   trace=tuple(d.get("trace") or ()))
+
+
 @dataclass(frozen=True)
 class Run:
     """A scenario's run on one target: the step outcomes, or the setup error that stopped it."""
