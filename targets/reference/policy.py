@@ -238,6 +238,21 @@ def _compile(source: str, flags: int = 0) -> re.Pattern:
     return rx
 
 
+_PIECES_CACHE: dict[tuple, re.Pattern] = {}
+
+
+def _pieces_regex(pieces: list[tuple[str, bool]], arn: bool) -> re.Pattern:
+    """The compiled pattern for resolved pieces (cached: the same variable values recur)."""
+    key = (arn, *pieces)
+    rx = _PIECES_CACHE.get(key)
+    if rx is None:
+        if len(_PIECES_CACHE) > 4096:
+            _PIECES_CACHE.clear()
+        chars = _flag_chars(pieces)
+        rx = _PIECES_CACHE[key] = _compile(_arn_source(chars) if arn else _glob_source(chars))
+    return rx
+
+
 def _alternation(sources: list[str], flags: int = 0) -> re.Pattern | None:
     if not sources:
         return None
@@ -311,7 +326,7 @@ class _ResourceMatcher:
             pieces = _resolve(tokens, ctx)
             if pieces is None:
                 unresolved = True
-            elif _compile(_arn_source(_flag_chars(pieces))).fullmatch(resource) is not None:
+            elif _pieces_regex(pieces, True).fullmatch(resource) is not None:
                 return True
         return None if unresolved else False
 
@@ -419,7 +434,7 @@ _OPERATORS: dict[str, tuple[str, bool]] = {
 _VARIABLE_FAMILIES = frozenset({"str", "stri", "like", "arn", "bool"})
 
 
-def parse_operator(name: str) -> tuple[str | None, str, bool] | None:
+def _parse_operator(name: str) -> tuple[str | None, str, bool] | None:
     """(set operator 'all'|'any'|None, base operator, IfExists) or None when unknown.
 
     IfExists goes with every operator except Null; ForAllValues:/ForAnyValue: qualify any
@@ -510,14 +525,13 @@ class _ValueMatcher:
         self.cmp = None
         use_vars = variables and family in _VARIABLE_FAMILIES
         if family in ("str", "stri", "like", "arn", "bool"):
-            static_values: list[str] = []
+            resolved: list[list[tuple[str, bool]]] = []
             for v in values:
                 tokens = _tokenize(v, use_vars)
                 if _has_vars(tokens):
                     self.dynamic.append(tokens)
                 else:
-                    static_values.append(tokens)  # type: ignore[arg-type]
-            resolved = [_resolve(t, {}) for t in static_values]  # type: ignore[arg-type]
+                    resolved.append(_resolve(tokens, {}))
             if family == "str":
                 self.static = frozenset(_flat(p) for p in resolved)
             elif family in ("stri", "bool"):
@@ -555,12 +569,12 @@ class _ValueMatcher:
         elif family in ("like", "arn"):
             if self.regex is not None and self.regex.fullmatch(value) is not None:
                 return True
-            to_source = _glob_source if family == "like" else _arn_source
+            arn = family == "arn"
             for tokens in self.dynamic:
                 pieces = _resolve(tokens, ctx)
                 if pieces is None:
                     unresolved = True
-                elif _compile(to_source(_flag_chars(pieces))).fullmatch(value) is not None:
+                elif _pieces_regex(pieces, arn).fullmatch(value) is not None:
                     return True
         else:
             if family.startswith("num_"):
@@ -842,7 +856,7 @@ class _Parser:
                         raise self.syntax()
             # Unknown operators are an error. IAM tolerates one with an empty block, which
             # can have no effect on a decision (moto's AWS-derived valid documents).
-            if block and parse_operator(op) is None:
+            if block and _parse_operator(op) is None:
                 raise self.syntax()
 
     def legacy(self, stmts: list[dict]) -> None:
@@ -852,7 +866,7 @@ class _Parser:
             if st["Effect"] not in ("Allow", "Deny"):
                 raise self.fail(MSG_LEGACY)
             for op, block in st.get("Condition", {}).items():
-                parsed = parse_operator(op)
+                parsed = _parse_operator(op)
                 if parsed is None or not _OPERATORS[parsed[1]][0].startswith("date_"):
                     continue
                 for values in block.values():
@@ -1084,7 +1098,7 @@ def parse_policy(document: str | dict, kind: str) -> Policy:
         for op, block in st.get("Condition", {}).items():
             if not block:
                 continue
-            set_op, base, if_exists = parse_operator(op)
+            set_op, base, if_exists = _parse_operator(op)
             family, negated = _OPERATORS[base]
             for key, values in block.items():
                 texts = [_condition_text(v) for v in _as_list(values)]
