@@ -9,6 +9,7 @@ The pytest plugin and `rolecall run` both drive this module.
 from __future__ import annotations
 
 import time
+import unittest
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
@@ -44,12 +45,16 @@ class Profile:
     rounds: int
     seed: int | None  # None: random
     database: str | None = None  # "directory", "redis", "github" or None
+    generate: bool = True  # False: only replay what the example database holds
 
 
 PROFILES = {
     "ci": Profile("ci", max_examples=60, rounds=2, seed=0),
     "dev": Profile("dev", max_examples=150, rounds=3, seed=None, database="directory"),
     "explore": Profile("explore", max_examples=1000, rounds=10, seed=None, database="directory"),
+    # Replays the example database's counterexamples (shared through Redis or a CI cache)
+    # without searching: how a gate re-checks what any worker found before.
+    "replay": Profile("replay", max_examples=1000, rounds=1, seed=None, database="directory", generate=False),
 }
 
 
@@ -198,18 +203,25 @@ def explore(prop: Property, target: Target, oracle: Target, *, profile: Profile 
     # Hypothesis keys its example database by the test function; one body serves every
     # property and target, so name the pair (a counterexample found for moto on one worker
     # is replayed first by every worker that explores the same pair).
-    body._hypothesis_internal_add_digest = f"rolecall|{prop.name}|{target.name}|{strictness}".encode()
-
-    for round_no in range(profile.rounds):
+    # Later rounds skip ids already found, so Hypothesis would drop their stored examples:
+    # each round has its own key, and round 0's counterexamples stay for everyone to replay.
+    # Hypothesis ignores the database in seeded runs, so a seeded profile with a database
+    # first replays what the database holds (found by any worker or machine), then searches.
+    rounds: list[tuple[int, bool]] = [(r, profile.generate) for r in range(profile.rounds)]
+    if db is not None and base_seed is not None and profile.generate:
+        rounds.insert(0, (0, False))
+    for index, (round_no, generate) in enumerate(rounds):
         if cell.error:
             break
+        body._hypothesis_internal_add_digest = f"rolecall|{prop.name}|{target.name}|{strictness}|{round_no}".encode()
         found_before = len(cell.findings)
         test = given(prop.strategy())(body)
         test = settings(max_examples=max_examples or profile.max_examples, deadline=None, database=db,
                         report_multiple_bugs=True, verbosity=Verbosity.quiet, print_blob=False,
-                        phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink),
+                        phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink)
+                        if generate else (Phase.explicit, Phase.reuse, Phase.shrink),
                         suppress_health_check=list(HealthCheck))(test)
-        if base_seed is not None:
+        if base_seed is not None and generate:
             test = hseed(base_seed * 1000 + round_no)(test)
         try:
             test()
@@ -219,6 +231,8 @@ def explore(prop: Property, target: Target, oracle: Target, *, profile: Profile 
         except BaseException as exc:  # noqa: BLE001 - sorted below; anything else is re-raised
             if isinstance(exc, KeyboardInterrupt):
                 raise
+            if isinstance(exc, unittest.SkipTest):
+                continue  # nothing stored to replay
             for inner in _flatten(exc):
                 if isinstance(inner, DivergenceFound):
                     div = inner.divergence
@@ -227,7 +241,7 @@ def explore(prop: Property, target: Target, oracle: Target, *, profile: Profile 
                         cell.findings[div.id] = Finding(div, False, 0, inner.expected, inner.observed)
                 elif not _is_flaky_wrapper(inner):
                     raise
-        if len(cell.findings) == found_before and round_no > 0:
+        if generate and len(cell.findings) == found_before and round_no > 0:
             break  # a round found nothing new: the budget is better spent elsewhere
     for div_id, finding in list(cell.findings.items()):
         if cell.error:
