@@ -24,11 +24,10 @@ from hypothesis.strategies import SearchStrategy
 from rolecall.targets.reference.params import (
     INT32,
     INT64,
-    compile_pattern,
     input_members,
     shape_constraints,
+    translate_pattern,
 )
-from rolecall.targets.reference.params import _translate  # the same rewrite validation uses
 
 __all__ = ["valid_value", "invalid_value", "labelled_invalid_value", "values", "valid_params", "Invalid"]
 
@@ -181,7 +180,7 @@ def _ir(pattern_text: str | None) -> _Seq | None:
     if pattern_text is None:
         return _Seq((_Rep(_minus(((0, MAX_CODEPOINT),), _SURROGATES), 0, _INF),))
     try:
-        return _seq(_sre_parse.parse(_translate(pattern_text), re.ASCII))
+        return _seq(_sre_parse.parse(translate_pattern(pattern_text), re.ASCII))
     except (_Unsupported, re.error):
         return None
 
@@ -229,8 +228,13 @@ def _contains(intervals, n: int) -> bool:
 
 
 def _pick(draw, intervals) -> int:
-    lo, hi = draw(st.sampled_from(intervals))
-    return draw(st.integers(lo, hi))
+    lo, hi = intervals[0] if len(intervals) == 1 else draw(_sampled(intervals))
+    return lo if lo == hi else draw(_integers(lo, hi))
+
+
+# Strategies are built once per distinct argument: building one costs more than a draw.
+_integers = functools.lru_cache(maxsize=4096)(st.integers)
+_sampled = functools.lru_cache(maxsize=4096)(st.sampled_from)
 
 
 # ---------------------------------------------------------------------------- text
@@ -255,6 +259,15 @@ def _alphabets(chars) -> tuple[str, SearchStrategy | None]:
     return ascii_chars, st.integers(0, total - 1).map(nth)
 
 
+@functools.lru_cache(maxsize=4096)
+def _text_strategy(chars, a: int, b: int, mixed: bool) -> SearchStrategy:
+    ascii_chars, full = _alphabets(chars)
+    if ascii_chars and (not mixed or full is None):
+        return st.text(alphabet=ascii_chars, min_size=a, max_size=b)
+    element = st.one_of(st.sampled_from(ascii_chars), full) if ascii_chars else full
+    return st.lists(element, min_size=a, max_size=b).map("".join)
+
+
 def _text(draw, chars, k: int, mixed: bool) -> str:
     """k characters from `chars`: printable ASCII unless `mixed`; long strings repeat a drawn
     chunk between a drawn head and tail, so they cost a few dozen draws, not thousands."""
@@ -262,13 +275,9 @@ def _text(draw, chars, k: int, mixed: bool) -> str:
         return ""
     if len(chars) == 1 and chars[0][0] == chars[0][1]:
         return chr(chars[0][0]) * k
-    ascii_chars, full = _alphabets(chars)
 
     def run(a: int, b: int) -> str:
-        if ascii_chars and (not mixed or full is None):
-            return draw(st.text(alphabet=ascii_chars, min_size=a, max_size=b))
-        element = st.one_of(st.sampled_from(ascii_chars), full) if ascii_chars else full
-        return "".join(draw(st.lists(element, min_size=a, max_size=b)))
+        return draw(_text_strategy(chars, a, b, mixed))
 
     if k <= 48:
         return run(k, k)
@@ -282,8 +291,10 @@ def _generate(draw, node, n: int, mixed: bool) -> str:
     if isinstance(node, _Rep):
         return _text(draw, node.chars, n, mixed)
     if isinstance(node, _Alt):
-        options = [o for o in node.options if _contains(_lengths(o), n)]
-        return _generate(draw, draw(st.sampled_from(options)), n, mixed)
+        options = tuple(o for o in node.options if _contains(_lengths(o), n))
+        return _generate(draw, options[0] if len(options) == 1 else draw(_sampled(options)), n, mixed)
+    if len(node.items) == 1:
+        return _generate(draw, node.items[0], n, mixed)
     suffix = _suffix_lengths(node)
     parts = []
     for i, item in enumerate(node.items):
@@ -317,21 +328,27 @@ def _string_lengths(c: dict, ir: _Seq) -> tuple:
 
 @st.composite
 def _boundary_length(draw, feasible) -> int:
-    """A feasible length, half the time a boundary (min, max, min+1, max-1)."""
-    lo, hi = feasible[0][0], feasible[-1][1]
-    edges = sorted({n for n in (lo, hi, lo + 1, hi - 1) if _contains(feasible, n)})
-    choice = draw(st.integers(0, 2))
+    """A feasible length: a third of the time a boundary (min, max, min+1 or max-1), a third
+    within 32 of the shortest, a third anywhere."""
+    short, edges = _length_choices(feasible)
+    choice = draw(_integers(0, 2))
     if choice == 0:  # short values first: they shrink well and read well
-        return _pick(draw, _clip(feasible, lo, lo + 32))
+        return _pick(draw, short)
     if choice == 1:
-        return draw(st.sampled_from(edges))
+        return draw(_sampled(edges))
     return _pick(draw, feasible)
+
+
+@functools.lru_cache(maxsize=None)
+def _length_choices(feasible):
+    lo, hi = feasible[0][0], feasible[-1][1]
+    return _clip(feasible, lo, lo + 32), tuple(sorted({n for n in (lo, hi, lo + 1, hi - 1) if _contains(feasible, n)}))
 
 
 @st.composite
 def _mixed(draw) -> bool:
     """One value in ten may use non-ASCII characters the pattern allows."""
-    return draw(st.integers(0, 9)) == 9
+    return draw(_integers(0, 9)) == 9
 
 
 @st.composite

@@ -47,7 +47,8 @@ IAM_PATTERN_SOURCED = {"roleName", "path", "description"}
 
 
 def _model_shape(service, operation, member):
-    return botocore.session.get_session().get_service_model(service).operation_model(operation).input_shape.members[member]
+    model = botocore.session.get_session().get_service_model(service)
+    return model.operation_model(operation).input_shape.members[member]
 
 
 # ---------------------------------------------------------------------------- properties

@@ -35,8 +35,13 @@ Message formats and their sources (AWS-recorded unless said otherwise):
   S]` (https://github.com/aws/aws-sdk-js/issues/979), but that lists DynamoDB's model enum
   `[S, N, B]` in another order, and no IAM or STS recording shows the order.
 
-Lengths count code points (a lone emoji fails `min 2`), patterns use ASCII `\\w` and must
-match the whole value.
+IAM's missing-member message (`Value at 'roleName' ... Member must not be null`) follows
+the same rendering; it is weakly sourced: emulators only (versity's IAM), and fog-aws's mocks
+from before IAM dropped values (`Value null at 'policyArn'`).
+
+Lengths count code points: an unattributed public conformance suite for AWS STS expects a
+lone emoji RoleSessionName to fail `min 2` (weakly sourced). Patterns use ASCII `\\w` and
+must match the whole value.
 """
 from __future__ import annotations
 
@@ -59,6 +64,7 @@ __all__ = [
     "shape_constraints",
     "input_members",
     "compile_pattern",
+    "translate_pattern",
     "wire_name",
 ]
 
@@ -213,7 +219,7 @@ def _class_body(ranges) -> str:
 _U_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4,6})")
 
 
-def _translate(pattern: str) -> str:
+def translate_pattern(pattern: str) -> str:
     """Rewrite a Java/Smithy pattern from the model into Python `re` syntax.
 
     * `\\u10000`-`\\u10FFFF`: the model writes supplementary code points with 5-6 hex digits,
@@ -255,11 +261,13 @@ def _translate(pattern: str) -> str:
         if ch == "[" and not in_class:
             in_class = True
             out.append(ch)
-            # a ']' right after '[' or '[^' is a literal
-            if pattern[i + 1:i + 2] == "^":
+            i += 1
+            if pattern[i:i + 1] == "^":
                 out.append("^")
                 i += 1
-            i += 1
+            if pattern[i:i + 1] == "]":  # a ']' right after '[' or '[^' is a literal
+                out.append("]")
+                i += 1
             continue
         if ch == "]" and in_class:
             in_class = False
@@ -273,7 +281,7 @@ def compile_pattern(pattern: str) -> re.Pattern:
     """Compile a model pattern once: translated, ASCII `\\w`/`\\d` (as AWS's Java regexes);
     use `fullmatch`, because AWS matches the whole value although the model's patterns are
     unanchored."""
-    return re.compile(_translate(pattern), re.ASCII)
+    return re.compile(translate_pattern(pattern), re.ASCII)
 
 
 # ---------------------------------------------------------------------------- validation
@@ -376,7 +384,8 @@ def _check(shape, value: Any, path: str) -> list[Violation]:
             out.append(Violation(path, "max", f"Member must have length less than or equal to {meta['max']}", text))
         enum = getattr(shape, "enum", None) or []
         if enum and text not in enum:
-            raise NotModelled(f"{path}={text!r} is outside its enum; the order AWS lists the value set in is not sourced")
+            raise NotModelled(f"{path}={text!r} is outside its enum; "
+                              "the order AWS lists the value set in is not sourced")
         return out
     if kind in ("integer", "long"):
         number = _as_int(value, path)
@@ -385,9 +394,11 @@ def _check(shape, value: Any, path: str) -> list[Violation]:
             raise NotModelled(f"{path}={number} does not fit a {kind}")
         out = []
         if "min" in meta and number < meta["min"]:
-            out.append(Violation(path, "min", f"Member must have value greater than or equal to {meta['min']}", str(number)))
+            text = f"Member must have value greater than or equal to {meta['min']}"
+            out.append(Violation(path, "min", text, str(number)))
         if "max" in meta and number > meta["max"]:
-            out.append(Violation(path, "max", f"Member must have value less than or equal to {meta['max']}", str(number)))
+            text = f"Member must have value less than or equal to {meta['max']}"
+            out.append(Violation(path, "max", text, str(number)))
         return out
     if kind == "boolean":
         if isinstance(value, bool) or value in ("true", "false"):

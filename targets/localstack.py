@@ -1,0 +1,62 @@
+"""LocalStack (community, host mode): a real server process that rolecall starts and stops.
+
+With no endpoint, one server is started per process on a free loopback port, from its own
+virtual environment (see localstack_server.py), and stopped at exit. `--localstack-endpoint
+URL` (or ROLECALL_LOCALSTACK_ENDPOINT, which pytest-xdist workers inherit) uses a running one
+instead, e.g. the Docker image. Accounts: LocalStack takes the account from a 12-digit
+access key id; each target picks its ids from a random base, so workers sharing one server
+never share an account.
+"""
+from __future__ import annotations
+
+import os
+import threading
+
+from rolecall.targets.base import Credentials, TargetUnavailable
+from rolecall.targets.boto import Boto3Target
+from rolecall.targets.localstack_server import LocalStackServer, LocalStackUnavailable, wait_healthy
+
+ENDPOINT_ENV = "ROLECALL_LOCALSTACK_ENDPOINT"
+
+_shared: LocalStackServer | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_server() -> LocalStackServer:
+    """The one server this process starts (on first use) for every LocalStack target."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = LocalStackServer()
+        return _shared
+
+
+class LocalStackTarget(Boto3Target):
+    name = "localstack"
+
+    def __init__(self, endpoint: str | None = None) -> None:
+        super().__init__()
+        self._given = endpoint or os.environ.get(ENDPOINT_ENV) or None
+
+    def open(self) -> None:
+        if self.endpoint_url is not None:
+            return
+        try:
+            if self._given:
+                wait_healthy(self._given, timeout=15)
+                self.endpoint_url = self._given.rstrip("/")
+            else:
+                self.endpoint_url = shared_server().start()
+        except LocalStackUnavailable as exc:
+            raise TargetUnavailable(f"localstack: {exc}") from None
+
+    def close(self) -> None:
+        # The shared server lives until the process exits (other targets may still use it).
+        self._clients.clear()
+
+    def admin(self, account_id: str) -> Credentials:
+        return Credentials(account_id, "test", account=account_id, label=f"admin:{account_id}")
+
+
+def localstack(endpoint: str | None = None) -> LocalStackTarget:
+    return LocalStackTarget(endpoint)
