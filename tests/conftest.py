@@ -19,3 +19,23 @@ def rolecall(*args: str, cwd: Path | None = None, env: dict | None = None, timeo
 @pytest.fixture
 def run_rolecall():
     return rolecall
+
+
+@pytest.fixture(scope="session")
+def localstack_endpoint():
+    """One real LocalStack server for the whole test session; subprocesses reuse it through
+    ROLECALL_LOCALSTACK_ENDPOINT instead of starting their own."""
+    from rolecall.targets.localstack import ENDPOINT_ENV, shared_server
+
+    given = os.environ.get(ENDPOINT_ENV)
+    if given:
+        yield given
+        return
+    server = shared_server()
+    endpoint = server.start()
+    os.environ[ENDPOINT_ENV] = endpoint
+    try:
+        yield endpoint
+    finally:
+        os.environ.pop(ENDPOINT_ENV, None)
+        server.stop()

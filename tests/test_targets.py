@@ -1,0 +1,66 @@
+"""Each target answers as that emulator really does, and agrees with itself.
+
+The trust rule checked here: a role's trust policy must name the caller (or its account,
+with the caller's identity policy allowing) for sts:AssumeRole to succeed:
+https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
+"""
+import pytest
+
+from conftest import ROOT
+from rolecall.conformance import CATALOGUE
+from rolecall.engine import PROFILES, explore
+from rolecall.scenario import load
+from rolecall.targets import load_target
+
+TRUST = load(ROOT / "scenarios" / "delegation" / "trust-does-not-name-caller.json")
+
+
+@pytest.mark.parametrize("name, code", [("reference", "AccessDenied"), ("moto+auth", "AccessDenied"),
+                                        ("moto", None)])
+def test_trust_not_naming_the_caller(name, code):
+    with load_target(name) as target:
+        outcome = target.run(TRUST).outcome("assume")
+    assert (outcome.outcome, outcome.code) == (("error", code) if code else ("ok", None))
+
+
+@pytest.mark.localstack
+def test_localstack_does_not_enforce_trust(localstack_endpoint):
+    with load_target("localstack", endpoint=localstack_endpoint) as target:
+        run = target.run(TRUST)
+    assert run.setup_error is None
+    assert run.outcome("assume").outcome == "ok"
+
+
+@pytest.mark.localstack
+def test_localstack_accounts_come_from_access_keys(localstack_endpoint):
+    """Two logical accounts get two real accounts: GetCallerIdentity of a user shows its own."""
+    from rolecall.scenario import from_dict
+
+    s = from_dict({"format": "rolecall/scenario@1", "accounts": {"A": {"users": {"a": {}}}, "B": {"users": {"b": {}}}},
+                   "steps": [{"id": "a", "as": "A:user/a", "call": "sts:GetCallerIdentity"},
+                             {"id": "b", "as": "B:user/b", "call": "sts:GetCallerIdentity"}]})
+    with load_target("localstack", endpoint=localstack_endpoint) as target:
+        run = target.run(s)
+    assert run.outcome("a").result["Account"] == "{{A}}"
+    assert run.outcome("b").result["Account"] == "{{B}}"
+
+
+def _self_consistency(target_name: str, max_examples: int):
+    total = 0
+    with load_target(target_name) as oracle, load_target(target_name) as target:
+        for prop in CATALOGUE:
+            if prop.feature == "stateful":
+                continue
+            cell = explore(prop, target, oracle, profile=PROFILES["ci"], max_examples=max_examples)
+            assert cell.error is None, cell.error
+            assert not cell.findings, [f.divergence.summary() for f in cell.findings.values()]
+            total += cell.examples
+    assert total > 0
+
+
+def test_reference_agrees_with_a_second_reference_instance():
+    _self_consistency("reference", max_examples=PROFILES["ci"].max_examples)
+
+
+def test_moto_agrees_with_moto():
+    _self_consistency("moto", max_examples=25)
