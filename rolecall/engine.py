@@ -216,7 +216,8 @@ def explore(prop: Property, target: Target, oracle: Target, *, profile: Profile 
         body._hypothesis_internal_add_digest = f"rolecall|{prop.name}|{target.name}|{strictness}|{round_no}".encode()
         found_before = len(cell.findings)
         test = given(prop.strategy())(body)
-        test = settings(max_examples=max_examples or profile.max_examples, deadline=None, database=db,
+        budget = max_examples or max(5, int(profile.max_examples * target.budget_scale))
+        test = settings(max_examples=budget, deadline=None, database=db,
                         report_multiple_bugs=True, verbosity=Verbosity.quiet, print_blob=False,
                         phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink)
                         if generate else (Phase.explicit, Phase.reuse, Phase.shrink),

@@ -81,14 +81,18 @@ def _statement_lists(d: dict) -> list[tuple]:
 
 
 def minimise(scenario: Scenario, keep_step: str, still_diverges: Callable[[Scenario], bool],
-             budget: int = 80) -> Scenario:
+             budget: int = 80, seconds: float = 8.0) -> Scenario:
+    """At most `budget` replays and about `seconds` of them (slow targets get fewer)."""
+    import time
+
+    deadline = time.monotonic() + seconds
     current = scenario.to_dict()
     tries = 0
     progress = True
-    while progress and tries < budget:
+    while progress and tries < budget and time.monotonic() < deadline:
         progress = False
         for delete in _candidates(current, keep_step):
-            if tries >= budget:
+            if tries >= budget or time.monotonic() >= deadline:
                 break
             trial = copy.deepcopy(current)
             try:

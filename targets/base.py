@@ -63,6 +63,8 @@ class Target(abc.ABC):
     name: str = "target"
     #: what this target can do beyond plain calls: ACT_AS_SERVICE, VIRTUAL_CLOCK, ROOT_CREDENTIALS
     capabilities: frozenset[str] = frozenset()
+    #: share of a profile's example budget this target gets (a slow target searches less)
+    budget_scale: float = 1.0
 
     def __init__(self) -> None:
         self._nonce = secrets.token_hex(3)
