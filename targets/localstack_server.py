@@ -59,7 +59,7 @@ _READY_STATES = ("available", "running")
 _EXTRA_PINS = ("cbor2<6", "pyopenssl<24.3", "cryptography<44", "service_identity")
 _COMPLETE_MARKER = ".rolecall-install.json"
 _PIP_TIMEOUT = 1800.0
-_STOP_TIMEOUT = 15.0  # LocalStack 4.14 takes ~6 s to shut down after SIGTERM
+_STOP_TIMEOUT = 15.0  # SIGTERM -> SIGKILL; see _terminate for the usual early SIGKILL
 
 
 class LocalStackUnavailable(Exception):
@@ -220,14 +220,14 @@ def ensure_venv(version: str = DEFAULT_VERSION) -> Path:
         try:
             with open(log_path, "w") as log:
                 steps = [
-                    [python313, "-m", "venv", str(tmp)],
-                    [str(_venv_python(tmp)), "-m", "pip", "install",
-                     "--disable-pip-version-check", "--no-input", *requirements],
+                    ("venv", [python313, "-m", "venv", str(tmp)]),
+                    ("pip install", [str(_venv_python(tmp)), "-m", "pip", "install",
+                                     "--disable-pip-version-check", "--no-input", *requirements]),
                     # the server must be importable, not just installed
-                    [str(_venv_python(tmp)), "-c",
-                     "import rolo, moto, localstack.config, localstack.runtime.main"],
+                    ("import check", [str(_venv_python(tmp)), "-c",
+                                      "import rolo, moto, localstack.config, localstack.runtime.main"]),
                 ]
-                for cmd in steps:
+                for step, cmd in steps:
                     log.write(f"$ {' '.join(cmd)}\n")
                     log.flush()
                     try:
@@ -235,12 +235,14 @@ def ensure_venv(version: str = DEFAULT_VERSION) -> Path:
                             cmd, stdout=log, stderr=subprocess.STDOUT,
                             stdin=subprocess.DEVNULL, timeout=_PIP_TIMEOUT,
                             env={**os.environ, "PIP_NO_INPUT": "1"},
+                            # if we are killed, pip must not go on writing into the temp folder
+                            preexec_fn=_die_with_parent,
                         ).returncode
                     except subprocess.TimeoutExpired:
                         rc = "timeout"
                     if rc != 0:
                         raise LocalStackUnavailable(
-                            f"installing localstack-core {version} failed ({cmd[1:3]} -> {rc});"
+                            f"installing localstack-core {version} failed at {step} (exit {rc});"
                             f" see {log_path}: {_last_line(log_path)}"
                         )
             _rewrite_bin_paths(tmp / "bin", str(tmp), str(venv))
@@ -321,7 +323,8 @@ def _poll_health(endpoint, timeout, services=REQUIRED_SERVICES, alive=None, on_d
     if "_http_status" in last:
         what = "non-JSON reply" if last.get("_not_json") else f"HTTP {last['_http_status']}"
         raise LocalStackUnavailable(
-            f"{endpoint} answered /_localstack/health with {what}, not LocalStack health, within {timeout:.0f}s"
+            f"{endpoint} answered /_localstack/health with {what}, not LocalStack health,"
+            f" within {timeout:.0f}s"
         )
     states = ", ".join(f"{k}={v}" for k, v in _not_ready(last, services).items())
     raise LocalStackUnavailable(
@@ -345,6 +348,16 @@ def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def _check_port_free(port: int) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise LocalStackUnavailable(
+                f"cannot start LocalStack on 127.0.0.1:{port}: {exc.strerror or exc}"
+            ) from None
 
 
 def _die_with_parent() -> None:  # runs in the child between fork and exec
@@ -388,20 +401,23 @@ _PASSTHROUGH_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "SSL_CER
 def server_env(port: int, workdir: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment LocalStack runs with (host mode, offline, isolated under ``workdir``)."""
     env = {k: os.environ[k] for k in _PASSTHROUGH_ENV if k in os.environ}
-    tmp = workdir / "tmp"
     env.update({
         # /.dockerenv exists on this kind of machine: without this LocalStack thinks it runs in
         # its own container (dirs under /var/lib/localstack, binds 0.0.0.0)
         "OVERRIDE_IN_DOCKER": "0",
         "GATEWAY_LISTEN": f"127.0.0.1:{port}",
+        # the default server (twisted) ignores the host of GATEWAY_LISTEN and binds 0.0.0.0;
+        # hypercorn binds 127.0.0.1 only (and answered faster: ~12 ms vs ~16 ms per call)
+        "GATEWAY_SERVER": "hypercorn",
         # URLs LocalStack hands back (S3 Location...) point at this server, not at
         # localhost.localstack.cloud (which needs public DNS)
         "LOCALSTACK_HOST": f"127.0.0.1:{port}",
         "SERVICES": ",".join(REQUIRED_SERVICES),
         "EAGER_SERVICE_LOADING": "1",  # load iam/sts/s3 before "Ready", not on the first call
-        "FILESYSTEM_ROOT": str(workdir / "filesystem"),  # host-mode dirs (state, cache, logs, tmp)
-        "LOCALSTACK_VOLUME_DIR": str(workdir / "volume"),
-        "TMPDIR": str(tmp),
+        # host-mode folders (state, cache, logs, tmp) under FILESYSTEM_ROOT, per server.
+        # (LOCALSTACK_VOLUME_DIR only matters to the CLI's container mount; TMPDIR is a
+        # deprecated LocalStack setting and warns)
+        "FILESYSTEM_ROOT": str(workdir / "filesystem"),
         "PERSISTENCE": "0",
         "DNS_ADDRESS": "0",  # no DNS server (would bind port 53)
         "SKIP_SSL_CERT_DOWNLOAD": "1",  # no download of the signed TLS cert
@@ -409,7 +425,6 @@ def server_env(port: int, workdir: Path, extra: dict[str, str] | None = None) ->
         "PYTHONUNBUFFERED": "1",
         "PYTHONDONTWRITEBYTECODE": "1",
     })
-    tmp.mkdir(parents=True, exist_ok=True)
     if extra:
         env.update(extra)
     return env
@@ -440,6 +455,7 @@ class LocalStackServer:
         self.log_path: Path | None = None
         self.workdir: Path | None = None
         self._proc: subprocess.Popen | None = None
+        self._start_failed = False
         self._lock = threading.RLock()
 
     # context manager
@@ -460,7 +476,10 @@ class LocalStackServer:
             if self.pid is not None:  # died since: clean up before starting again
                 self.stop()
             python = ensure_venv(self.version)
+            if self.port:
+                _check_port_free(self.port)
             port = self.port or _free_port()
+            self._start_failed = False
             self.workdir = Path(tempfile.mkdtemp(prefix=f"rolecall-localstack-{port}-"))
             log_dir = self.log_dir or self.workdir
             log_dir.mkdir(parents=True, exist_ok=True)
@@ -482,9 +501,11 @@ class LocalStackServer:
             try:
                 _poll_health(endpoint, self.startup_timeout, alive=self._alive, on_dead=self._died)
             except _ServerExited:
+                self._start_failed = True
                 self.stop()
                 raise
             except LocalStackUnavailable as exc:
+                self._start_failed = True
                 self.stop()
                 raise LocalStackUnavailable(
                     f"LocalStack {self.version} did not become healthy within "
@@ -509,21 +530,36 @@ class LocalStackServer:
         with self._lock:
             pid, proc = self.pid, self._proc
             if pid is not None:
-                _terminate(pid, proc, timeout)
+                _terminate(pid, proc, timeout, self.log_path)
             self.pid = None
             self._proc = None
             self.endpoint = None
             if not self.detached:
                 atexit.unregister(self.stop)
             if self.workdir is not None:
-                # drop LocalStack's own state folders; the log file is kept
-                shutil.rmtree(self.workdir / "filesystem", ignore_errors=True)
-                shutil.rmtree(self.workdir / "tmp", ignore_errors=True)
-                shutil.rmtree(self.workdir / "volume", ignore_errors=True)
+                if self._start_failed and self.log_dir is None:
+                    # the error message names the log inside workdir: keep just that
+                    shutil.rmtree(self.workdir / "filesystem", ignore_errors=True)
+                else:
+                    shutil.rmtree(self.workdir, ignore_errors=True)
+                self.workdir = None
 
 
-def _terminate(pid: int, proc: subprocess.Popen | None, timeout: float) -> None:
-    """SIGTERM ``pid``, wait up to ``timeout``, then SIGKILL and wait (reaping our own child)."""
+# INFO line logged when LocalStack's shutdown hooks run (the DEBUG-only "[shutdown] Completed,
+# bye!" follows ~20 ms later); after it only interpreter teardown is left.
+_SHUTDOWN_MARKER = b"[shutdown] Stopping all services"
+_SHUTDOWN_GRACE = 1.0
+
+
+def _terminate(pid: int, proc: subprocess.Popen | None, timeout: float,
+               log_path: Path | str | None = None) -> None:
+    """SIGTERM ``pid``, wait up to ``timeout``, then SIGKILL and wait (reaping our own child).
+
+    LocalStack runs its shutdown hooks in well under a second, then spends seconds (sometimes
+    more than 15) tearing the interpreter down. With PERSISTENCE=0 nothing is left to save
+    once it logged "[shutdown] Stopping all services", so after that line it gets
+    ``_SHUTDOWN_GRACE`` seconds before SIGKILL.
+    """
 
     def gone() -> bool:
         if proc is not None:
@@ -532,11 +568,23 @@ def _terminate(pid: int, proc: subprocess.Popen | None, timeout: float) -> None:
 
     if gone():
         return
+    offset = 0
+    if log_path:
+        with contextlib.suppress(OSError):
+            offset = os.path.getsize(log_path)
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
+    seen_done = False
     while not gone() and time.monotonic() < deadline:
         time.sleep(0.05)
+        if log_path and not seen_done:
+            with contextlib.suppress(OSError):
+                with open(log_path, "rb") as f:
+                    f.seek(offset)
+                    if _SHUTDOWN_MARKER in f.read():
+                        seen_done = True
+                        deadline = min(deadline, time.monotonic() + _SHUTDOWN_GRACE)
     if not gone():
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
@@ -595,13 +643,13 @@ def main(argv: list[str] | None = None) -> int:
         info = json.loads(pid_file.read_text())
         pid = int(info["pid"])
         if _pid_alive(pid) and _is_localstack_pid(pid):
-            _terminate(pid, None, _STOP_TIMEOUT)
+            _terminate(pid, None, _STOP_TIMEOUT, info.get("log"))
             print(f"stopped {pid}")
         else:
             print(f"pid {pid} is not running LocalStack: nothing to stop")
         pid_file.unlink(missing_ok=True)
         if info.get("workdir"):
-            shutil.rmtree(Path(info["workdir"]) / "filesystem", ignore_errors=True)
+            shutil.rmtree(Path(info["workdir"]), ignore_errors=True)
         return 0
     except LocalStackUnavailable as exc:
         print(f"error: {exc}", file=sys.stderr)
