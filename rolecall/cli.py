@@ -216,6 +216,9 @@ def exit_code(result, verdicts) -> int:
 
 # ----------------------------------------------------------------------------- entry
 
+from rolecall import cli_aws  # noqa: E402,F401
+
+
 def main(argv: list[str] | None = None) -> None:
     try:
         cli.main(args=argv, prog_name="rolecall", standalone_mode=False)
