@@ -80,6 +80,7 @@ class Cell:
     setup_errors: int = 0
     findings: dict[str, Finding] = field(default_factory=dict)
     flaky: dict[str, Divergence] = field(default_factory=dict)
+    unconfirmed: dict[str, Divergence] = field(default_factory=dict)  # found, then the target broke
     error: str | None = None
     coverage: Counter = field(default_factory=Counter)  # oracle reason label -> steps
     decisions: Counter = field(default_factory=Counter)  # "allowed"/"denied" per oracle step
@@ -93,7 +94,8 @@ class Cell:
                 "coverage": dict(self.coverage), "decisions": dict(self.decisions),
                 "findings": [{"confirmed": f.confirmed, "reproduced": f.reproduced,
                               "divergence": f.divergence.to_dict(scenario=True)} for f in self.findings.values()],
-                "flaky": [d.to_dict(scenario=True) for d in self.flaky.values()]}
+                "flaky": [d.to_dict(scenario=True) for d in self.flaky.values()],
+                "unconfirmed": [d.to_dict(scenario=True) for d in self.unconfirmed.values()]}
 
     @classmethod
     def from_dict(cls, d: dict) -> "Cell":
@@ -106,6 +108,9 @@ class Cell:
         for x in d["flaky"]:
             div = Divergence.from_dict(x)
             cell.flaky[div.id] = div
+        for x in d.get("unconfirmed", []):
+            div = Divergence.from_dict(x)
+            cell.unconfirmed[div.id] = div
         return cell
 
     @property
@@ -245,10 +250,17 @@ def explore(prop: Property, target: Target, oracle: Target, *, profile: Profile 
         if generate and len(cell.findings) == found_before and round_no > 0:
             break  # a round found nothing new: the budget is better spent elsewhere
     for div_id, finding in list(cell.findings.items()):
-        if cell.error:
-            break
-        reduce(prop, finding, target, oracle, strictness)
-        confirm(prop, finding, target, oracle, strictness)
+        try:
+            if cell.error:
+                raise TargetUnavailable(cell.error)
+            reduce(prop, finding, target, oracle, strictness)
+            confirm(prop, finding, target, oracle, strictness)
+        except TargetUnavailable as exc:
+            # A divergence is only reported once its minimal scenario replays; a target that
+            # broke before that leaves it unconfirmed, apart from the findings.
+            cell.error = cell.error or str(exc)
+            cell.unconfirmed[div_id] = cell.findings.pop(div_id).divergence
+            continue
         if not finding.confirmed:
             cell.flaky[div_id] = cell.findings.pop(div_id).divergence
     cell.seconds = time.perf_counter() - started
