@@ -217,6 +217,7 @@ def exit_code(result, verdicts) -> int:
 # ----------------------------------------------------------------------------- entry
 
 from rolecall import cli_aws  # noqa: E402,F401
+from rolecall import cli_explore  # noqa: E402,F401
 
 
 def main(argv: list[str] | None = None) -> None:
