@@ -1,19 +1,74 @@
-"""index.html: a self-contained results matrix (replaced by the full viewer in a later change)."""
+"""index.html: a self-contained results matrix, in the spirit of wpt.fyi.
+
+Seed behaviours and their properties (rows) x targets (columns); a cell opens its
+divergences (scenario, repro script, the reference model's decision trace, the AWS page).
+One file: the CSS, the viewer script (viewer.css, viewer.js) and the data (the report's
+records as JSON) are inlined, so it opens from a CI artifact without a server or network.
+"""
 from __future__ import annotations
 
 import html
 import json
+from pathlib import Path
 
+HERE = Path(__file__).parent
 
-def render(result, summ: dict, divergences: list[dict]) -> str:
-    data = json.dumps({"summary": summ, "divergences": divergences}, default=str).replace("</", "<\\/")
-    rows = "".join(f"<tr><td>{html.escape(c.behaviour)}</td><td>{html.escape(c.property)}</td>"
-                   f"<td>{html.escape(c.target)}</td><td class='{c.verdict}'>{c.verdict}</td>"
-                   f"<td>{', '.join(sorted(c.findings))}</td></tr>" for c in result.cells)
-    return f"""<!doctype html><html><head><meta charset="utf-8"><title>rolecall {html.escape(result.run_id)}</title>
-<style>body{{font-family:sans-serif}}td,th{{padding:4px 8px;border-bottom:1px solid #ddd}}
-.agree{{background:#dfd}}.diverge{{background:#fdd}}.error{{background:#ffd}}.unsupported{{background:#def}}</style>
-</head><body><h1>rolecall {html.escape(result.run_id)}</h1>
-<table><tr><th>behaviour</th><th>property</th><th>target</th><th>verdict</th><th>divergences</th></tr>{rows}</table>
-<script type="application/json" id="data">{data}</script></body></html>
+TEMPLATE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>rolecall {run_id}</title>
+<style>
+{css}
+</style>
+</head>
+<body>
+<header>
+<h1>rolecall <code id="run-id">{run_id}</code></h1>
+<p id="headline"></p>
+<dl id="facts"></dl>
+</header>
+<section id="banners"></section>
+<section id="controls" aria-label="filters">
+<fieldset id="target-filter"><legend>targets</legend></fieldset>
+<label>feature <select id="feature-filter"><option value="">all</option></select></label>
+<label>show <select id="status-filter">
+<option value="">every cell</option><option value="diverge">diverging</option><option value="new">new divergences</option>
+<option value="unsupported">unsupported</option><option value="error">errors</option></select></label>
+</section>
+<main>
+<noscript><p class="banner">This report draws its matrix with JavaScript; the data are in summary.json,
+results.jsonl and divergences.json next to this file.</p></noscript>
+<table id="matrix" aria-label="results: properties by target"></table>
+<p class="legend"><span class="badge st-agree">agree</span> behaves as the oracle
+<span class="badge st-new">diverge (new)</span> not in the baseline, or expired
+<span class="badge st-known">diverge (known)</span> accepted in the baseline
+<span class="badge st-unsupported">unsupported</span> the target cannot express it
+<span class="badge st-error">error</span> the target could not be tested. Click a cell for its details.</p>
+<section id="details" hidden aria-live="polite"></section>
+<section id="coverage"><h2>Coverage: the oracle's decisions reached</h2>
+<p class="legend">How many steps of the examples each rule of the reference model decided, per target run.</p>
+<table id="coverage-table"></table></section>
+</main>
+<footer>rolecall report {run_id}: summary.json, results.jsonl, divergences.json and junit.xml are next to this file.</footer>
+<script type="application/json" id="rolecall-data">{data}</script>
+<script>
+{js}
+</script>
+</body>
+</html>
 """
+
+
+def _embed(data: dict) -> str:
+    # Inside <script>, "</" could end the element and "<!--" change how it is parsed.
+    text = json.dumps(data, default=str, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("</", "<\\/").replace("<!--", "<\\u0021--")
+
+
+def render(data: dict) -> str:
+    return TEMPLATE.format(run_id=html.escape(data["summary"]["run_id"]),
+                           css=(HERE / "viewer.css").read_text(encoding="utf-8"),
+                           js=(HERE / "viewer.js").read_text(encoding="utf-8"),
+                           data=_embed(data))

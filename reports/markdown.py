@@ -1,44 +1,107 @@
-"""summary.md: a results matrix for CI step summaries."""
+"""summary.md: the run in GitHub-flavoured Markdown, for a CI step summary or a PR comment."""
 from __future__ import annotations
 
-ICON = {"agree": "✅ agree", "diverge": "❌ diverge", "error": "⚠️ error", "unsupported": "➖ unsupported"}
+from rolecall.reports.records import group_by_behaviour, target_columns
+
+ICON = {"agree": "✅", "new": "❌", "known": "🟠", "unsupported": "➖", "error": "⚠️"}
 
 
-def render(result, summ: dict, divergences: list[dict], verdicts=None) -> str:
-    targets = sorted({c.target for c in result.cells})
-    props = []
-    for c in result.cells:
-        if c.property not in [p for p, _ in props]:
-            props.append((c.property, c.behaviour))
-    cells = {(c.property, c.target): c for c in result.cells}
-    lines = [f"# rolecall run {result.run_id}", "",
-             f"Profile `{result.profile}`, strictness `{result.strictness}`, oracle `{result.oracle}`, "
-             f"{summ['examples']} examples, {summ['divergences']} distinct divergences"
-             + ("" if result.complete else " — **incomplete run**") + ".", ""]
-    if result.target_errors:
-        for t, e in result.target_errors.items():
-            lines.append(f"- ⚠️ target `{t}`: {e}")
-        lines.append("")
-    lines.append("| behaviour | property | " + " | ".join(f"`{t}`" for t in targets) + " |")
-    lines.append("|---|---|" + "---|" * len(targets))
-    for prop, behaviour in props:
-        row = []
-        for t in targets:
-            c = cells.get((prop, t))
-            if c is None:
-                row.append("")
-                continue
-            text = ICON[c.verdict]
-            if c.findings:
-                new = [i for i in c.findings if verdicts is not None and verdicts.is_new_id(i)]
-                text += f" ({len(c.findings)}" + (f", {len(new)} new" if new else "") + ")"
-            row.append(text)
-        lines.append(f"| {behaviour} | `{prop}` | " + " | ".join(row) + " |")
-    if divergences:
-        lines += ["", "## Divergences", ""]
-        for d in divergences:
-            new = " **new**" if d.get("new") else ""
-            lines.append(f"- `{d['id']}`{new} {d['summary'].split(' ', 1)[1]}")
-    if verdicts is not None:
-        lines += ["", "## Gate", "", verdicts.markdown()]
-    return "\n".join(lines) + "\n"
+def _esc(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def headline(data: dict) -> str:
+    s = data["summary"]
+    gate = s.get("gate")
+    if not s["complete"] or s["verdicts"]["error"]:
+        return "⚠️ could not test everything"
+    if gate is not None:
+        failing = len(gate["new"]) + len(gate["expired"]) + (len(gate["stale"]) if gate["strict"] else 0)
+        if gate["failing"]:
+            return f"❌ gate failed: {failing} new, expired or stale divergence(s)"
+        return f"✅ gate passed: {len(gate['known'])} known divergence(s), nothing new"
+    if s["findings"]:
+        return f"❌ {s['divergences']} divergence(s) from {s['oracle']}"
+    return f"✅ every target agrees with {s['oracle']}"
+
+
+def cell_markdown(c: dict, gated: bool) -> str:
+    if c["verdict"] == "agree":
+        return f"{ICON['agree']} agree"
+    if c["verdict"] == "unsupported":
+        return f"{ICON['unsupported']} unsupported"
+    if c["verdict"] == "error":
+        return f"{ICON['error']} error"
+    n, failing = len(c["divergences"]), len(c["new"]) + len(c["expired"])
+    if not gated:
+        return f"{ICON['new']} diverge {n}"
+    if failing:
+        return f"{ICON['new']} diverge {n} ({failing} new)"
+    return f"{ICON['known']} diverge {n} known"
+
+
+def render(data: dict) -> str:
+    s, cells, divs = data["summary"], data["cells"], data["divergences"]
+    gate = s.get("gate")
+    targets = target_columns(s, cells)
+    by_key = {(c["property"], c["target"]): c for c in cells}
+    out: list[str] = [f"## rolecall: {headline(data)}", ""]
+    facts = [f"run `{s['run_id']}`", f"profile `{s['profile']}`", f"strictness `{s['strictness']}`",
+             f"oracle `{s['oracle']}`", f"{s['examples']} examples",
+             f"{s['divergences']} distinct divergence(s)"]
+    out.append(" · ".join(facts))
+    if gate is not None:
+        out += ["", f"Baseline `{gate['baseline']}`: {len(gate['new'])} new, {len(gate['expired'])} expired, "
+                    f"{len(gate['known'])} known, {len(gate['stale'])} stale"
+                    + (" (strict: stale fails)" if gate["strict"] else "")
+                    + f", {len(gate['unobserved'])} unobserved."]
+    if s["interrupted"]:
+        out += ["", "> ⚠️ **Interrupted**: these are the results until the run was stopped."]
+    for target, error in s["target_errors"].items():
+        out += ["", f"> ⚠️ target `{target}`: {_esc(error)}"]
+
+    out += ["", "### Results by seed behaviour", ""]
+    out.append("| property | " + " | ".join(f"`{_esc(t)}`" for t in targets) + " |")
+    out.append("|---|" + "---|" * len(targets))
+    for behaviour, props in group_by_behaviour(cells):
+        out.append(f"| **{_esc(behaviour)}** |" + " |" * len(targets))
+        for prop in props:
+            row = [cell_markdown(by_key[(prop, t)], gate is not None) if (prop, t) in by_key else "" for t in targets]
+            out.append(f"| `{_esc(prop)}` | " + " | ".join(row) + " |")
+    out += ["", "✅ agree · ❌ diverges (new) · 🟠 diverges (known, in the baseline) · ➖ unsupported · ⚠️ error"]
+
+    if divs:
+        out += ["", "### Divergences", "",
+                "| id | target | property | call | level | AWS says (rule) | target says | status |",
+                "|---|---|---|---|---|---|---|---|"]
+        order = {"new": 0, "expired": 1, "known": 2}
+        for d in sorted(divs, key=lambda d: (order.get(d["status"], 3), d["target"], d["id"])):
+            rule = f"[{d['rule']}]({d['source']})" if d.get("rule") and d.get("source") else (d.get("rule") or "")
+            status = d["status"] if gate is not None else "—"
+            out.append(f"| `{d['id']}` | `{_esc(d['target'])}` | `{_esc(d['property'])}` | {d['call']} | {d['level']} "
+                       f"| {_outcome(d['expected'])} ({rule}) | {_outcome(d['observed'])} | {status} |")
+        out += ["", "Each divergence has a folder in the report (`divergences/<target>/<id>/`) with its minimal "
+                    "`scenario.json` and a standalone `repro.py`; `rolecall explain <id>` tells the story."]
+    if gate is not None and (gate["stale"] or gate["unobserved"]):
+        out += ["", "### Baseline entries not seen", ""]
+        for p in gate["stale"]:
+            out.append(f"- `{p['id']}` on `{_esc(p['target'])}`: **stale** (its pinned scenario no longer diverges)")
+        for p in gate["unobserved"]:
+            out.append(f"- `{p['id']}` on `{_esc(p['target'])}`: unobserved by this run's search")
+    cov = s.get("coverage") or {}
+    if cov:
+        cov_targets = [t for t in targets if any(t in per for per in cov.values())]
+        out += ["", f"<details><summary>Coverage: the oracle's decisions reached ({len(cov)} reasons)</summary>", "",
+                "| reason | " + " | ".join(f"`{_esc(t)}`" for t in cov_targets) + " | total |",
+                "|---|" + "---:|" * (len(cov_targets) + 1)]
+        sources = s.get("coverage_sources", {})
+        for reason, per in cov.items():
+            label = f"[{reason}]({sources[reason]})" if sources.get(reason) else reason
+            out.append(f"| {label} | " + " | ".join(str(per.get(t, 0)) for t in cov_targets)
+                       + f" | {sum(per.values())} |")
+        out += ["", "</details>"]
+    return "\n".join(out) + "\n"
+
+
+def _outcome(o: dict) -> str:
+    return f"error `{_esc(o.get('code') or '')}`" if o["outcome"] == "error" else o["outcome"]

@@ -1,89 +1,105 @@
-"""Write one run's report folder atomically."""
+"""Write one run's report folder, all or nothing.
+
+The folder is built under a hidden temporary name (`.<run-id>.<pid>.partial`) and renamed
+into place; only then does `latest` move to it (a symlink, or a file naming the folder
+where symlinks are not allowed). An interrupted write removes its temporary folder; one
+left by a killed process is swept by the next write, once that process is gone.
+"""
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
-import tempfile
 from pathlib import Path
 
 from rolecall.scenario import write_atomic
 
-
-def _cell_record(cell, verdicts=None) -> dict:
-    rec = {
-        "property": cell.property, "behaviour": cell.behaviour, "target": cell.target, "verdict": cell.verdict,
-        "examples": cell.examples, "agreeing": cell.agreeing, "setup_errors": cell.setup_errors,
-        "unsupported_steps": cell.unsupported_steps, "divergences": sorted(cell.findings), "flaky": sorted(cell.flaky),
-        "error": cell.error, "seconds": round(cell.seconds, 3), "coverage": dict(sorted(cell.coverage.items())),
-        "decisions": dict(cell.decisions),
-    }
-    if verdicts is not None:
-        rec["new"] = sorted(d for d in cell.findings if d in verdicts.new_ids)
-    return rec
+PARTIAL = re.compile(r"\.(?P<run>.+)\.(?P<pid>\d+)\.partial")
 
 
-def summary(result, verdicts=None) -> dict:
-    findings = [f for c in result.cells for f in c.findings.values()]
-    out = {
-        "run_id": result.run_id, "started": result.started, "finished": result.finished,
-        "profile": result.profile, "strictness": result.strictness, "oracle": result.oracle,
-        "targets": result.targets, "seed": result.seed, "complete": result.complete,
-        "interrupted": result.interrupted, "target_errors": result.target_errors,
-        "cells": len(result.cells), "examples": sum(c.examples for c in result.cells),
-        "divergences": len({f.divergence.id for f in findings}),
-        "by_target": {t: sorted({f.divergence.id for c in result.cells if c.target == t for f in c.findings.values()})
-                      for t in {c.target for c in result.cells}},
-    }
-    if verdicts is not None:
-        out["gate"] = verdicts.to_dict()
-    return out
+def _dump(path: Path, value) -> None:
+    path.write_text(json.dumps(value, indent=2, default=str, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def write_report(result, report_dir: Path, *, verdicts=None) -> Path:
-    from rolecall.reports import html, junit, markdown, repro
+    """Write `report_dir/<run-id>/` and point `report_dir/latest` at it; returns the folder."""
+    from rolecall.reports import records
 
     report_dir = Path(report_dir)
     report_dir.mkdir(parents=True, exist_ok=True)
+    _sweep(report_dir)
     final = report_dir / result.run_id
-    tmp = Path(tempfile.mkdtemp(dir=report_dir, prefix=f".{result.run_id}."))
+    if final.exists():
+        raise FileExistsError(f"{final}: a report with this run id exists already")
+    data = records.build(result, verdicts)
+    tmp = report_dir / f".{result.run_id}.{os.getpid()}.partial"
+    tmp.mkdir()
     try:
-        summ = summary(result, verdicts)
-        (tmp / "summary.json").write_text(json.dumps(summ, indent=2, default=str) + "\n")
-        with open(tmp / "results.jsonl", "w") as fh:
-            for cell in result.cells:
-                fh.write(json.dumps(_cell_record(cell, verdicts), default=str) + "\n")
-        divergences = []
-        for cell in result.cells:
-            for div_id, finding in cell.findings.items():
-                d = finding.divergence
-                folder = tmp / "divergences" / f"{d.target.replace('+', '-')}" / d.id
-                folder.mkdir(parents=True, exist_ok=True)
-                d.scenario.save(folder / "scenario.json")
-                record = d.to_dict()
-                record["confirmed"] = finding.confirmed
-                record["reproduced"] = finding.reproduced
-                record["summary"] = d.summary()
-                record["new"] = verdicts.is_new(d) if verdicts is not None else None
-                (folder / "divergence.json").write_text(json.dumps(record, indent=2, default=str) + "\n")
-                (folder / "repro.py").write_text(repro.script(d))
-                record["folder"] = str(folder.relative_to(tmp))
-                divergences.append(record)
-        (tmp / "divergences.json").write_text(json.dumps(divergences, indent=2, default=str) + "\n")
-        junit.write(result, tmp / "junit.xml", verdicts)
-        (tmp / "summary.md").write_text(markdown.render(result, summ, divergences, verdicts))
-        (tmp / "index.html").write_text(html.render(result, summ, divergences))
+        _write_folder(tmp, data)
         os.replace(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    point_latest(report_dir, final.name)
+    return final
+
+
+def _write_folder(folder: Path, data: dict) -> None:
+    from rolecall.reports import html, junit, markdown
+
+    summary, cells, divergences = data["summary"], data["cells"], data["divergences"]
+    for rec in divergences:
+        sub = folder / rec["folder"]
+        sub.mkdir(parents=True, exist_ok=True)
+        _dump(sub / "scenario.json", rec["scenario"])
+        _dump(sub / "divergence.json", {k: v for k, v in rec.items() if k not in ("scenario", "repro")})
+        (sub / "repro.py").write_text(rec["repro"], encoding="utf-8")
+        (sub / "repro.py").chmod(0o755)
+    _dump(folder / "divergences.json", divergences)
+    with open(folder / "results.jsonl", "w", encoding="utf-8") as fh:
+        for rec in cells:
+            fh.write(json.dumps(rec, default=str, ensure_ascii=False) + "\n")
+    (folder / "junit.xml").write_bytes(junit.render(data))
+    (folder / "summary.md").write_text(markdown.render(data), encoding="utf-8")
+    (folder / "index.html").write_text(html.render(data), encoding="utf-8")
+    # summary.json last: a folder that has it is a complete report
+    _dump(folder / "summary.json", summary)
+
+
+def point_latest(report_dir: Path, name: str) -> None:
+    """Make `report_dir/latest` name the folder `name`, replacing it in one step."""
     latest = report_dir / "latest"
     link_tmp = report_dir / f".latest.{os.getpid()}"
     try:
         if link_tmp.is_symlink() or link_tmp.exists():
             link_tmp.unlink()
-        link_tmp.symlink_to(final.name)
+        link_tmp.symlink_to(name, target_is_directory=True)
         os.replace(link_tmp, latest)
     except OSError:
-        write_atomic(report_dir / "LATEST", final.name + "\n")
-    return final
+        # no symlinks here (e.g. Windows without the privilege): a file naming the folder
+        if link_tmp.is_symlink():
+            link_tmp.unlink()
+        if latest.is_dir() and not latest.is_symlink():
+            raise
+        write_atomic(latest, name + "\n")
+
+
+def _sweep(report_dir: Path) -> None:
+    """Remove temporary folders that processes which no longer run left behind."""
+    for entry in report_dir.iterdir():
+        m = PARTIAL.fullmatch(entry.name)
+        if m and entry.is_dir() and not _alive(int(m["pid"])):
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

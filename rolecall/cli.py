@@ -154,15 +154,23 @@ def _print_run(scenario, run, checks: dict, explain: bool) -> None:
 @click.option("--max-examples", type=click.IntRange(1, 100000), help="Examples per property and round.")
 @click.option("--report-dir", type=click.Path(path_type=Path), default=Path("reports"), show_default=True)
 @click.option("--baseline", type=click.Path(path_type=Path), help="Gate against this baseline folder.")
+@click.option("--strict", is_flag=True, help="With --baseline: a pinned divergence that no longer reproduces fails.")
 @click.option("--localstack-endpoint", metavar="URL", help="Use a running LocalStack instead of starting one.")
 def run(targets, oracle, profile, properties, features, strictness, seed, max_examples, report_dir, baseline,
-        localstack_endpoint) -> None:
-    """Search every property on each target for divergences from the oracle; write a report."""
+        strict, localstack_endpoint) -> None:
+    """Search every property on each target for divergences from the oracle; write a report.
+
+    With --baseline, the baseline's pinned scenarios are replayed first (a fixed emulator
+    bug shows deterministically), then the search runs; exit 1 only for new or expired
+    divergences."""
+    import signal
+
     from rolecall.conformance import select
     from rolecall.engine import PROFILES
     from rolecall.reports import write_report
+    from rolecall.reports.progress import Progress
     from rolecall.session import run as run_suite
-    from rolecall.targets import LOCAL_DEFAULT, UnknownTarget, _factory
+    from rolecall.targets import LOCAL_DEFAULT, TargetUnavailable, UnknownTarget, _factory
 
     target_specs = list(targets) or list(LOCAL_DEFAULT)
     for spec in [*target_specs, oracle]:
@@ -185,17 +193,42 @@ def run(targets, oracle, profile, properties, features, strictness, seed, max_ex
         except LedgerError as exc:
             raise Fatal(str(exc)) from None
 
-    def progress(label, cell):
-        if cell is None:
-            click.echo(f"… {label}", err=True)
-        else:
-            click.echo(f"  {cell.verdict:<11} {label}: {cell.examples} examples, "
-                       f"{len(cell.findings)} divergences, {cell.seconds:.1f}s", err=True)
+    def stop(signum, frame):  # a cancelled CI job still writes a report marked interrupted
+        raise KeyboardInterrupt
 
-    result = run_suite(props, target_specs, oracle_spec=oracle, profile=PROFILES[profile], strictness=strictness,
-                       seed=seed, max_examples=max_examples,
-                       target_options={"endpoint": localstack_endpoint}, progress=progress)
-    verdicts = gate.judge(result) if gate is not None else None
+    signal.signal(signal.SIGTERM, stop)
+    options = {"endpoint": localstack_endpoint}
+    replays = []
+    with Progress(len(props)) as bar:
+        if gate is not None:
+            from rolecall.ledger import replay_baseline
+
+            for spec in target_specs:
+                try:
+                    replays += replay_baseline(gate, spec, oracle, strictness, properties=[p.name for p in props],
+                                               options=options)
+                except TargetUnavailable as exc:
+                    bar.note(f"{spec}: baseline replay skipped: {exc}")
+                except KeyboardInterrupt:
+                    break
+
+        def progress(label, cell):
+            if cell is not None:
+                bar.finish(cell)
+            elif label.startswith("!"):
+                bar.note(label[1:])
+            else:
+                bar.start(label)
+
+        result = run_suite(props, target_specs, oracle_spec=oracle, profile=PROFILES[profile], strictness=strictness,
+                           seed=seed, max_examples=max_examples, target_options=options, progress=progress,
+                           on_example=bar.advance)
+    verdicts = None
+    if gate is not None:
+        from rolecall.ledger import add_replays
+
+        add_replays(result, replays)
+        verdicts = gate.judge(result, replays, strict=strict)
     path = write_report(result, report_dir, verdicts=verdicts)
     from rolecall.reports.terminal import print_summary
 
@@ -217,6 +250,7 @@ def exit_code(result, verdicts) -> int:
 # ----------------------------------------------------------------------------- entry
 
 from rolecall import cli_aws  # noqa: E402,F401
+from rolecall import cli_reports  # noqa: E402,F401
 from rolecall import cli_explore  # noqa: E402,F401
 
 

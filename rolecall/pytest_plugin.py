@@ -143,8 +143,10 @@ def check_property(prop, target, oracle, config, record_property) -> Cell:
     if baseline_dir and findings:
         from rolecall.ledger import Baseline
 
-        known = Baseline.load(baseline_dir).entries.get(target.name, {})
-        findings = [f for f in findings if f.divergence.id not in known]
+        import datetime as dt
+
+        gate, today = Baseline.load(baseline_dir), dt.date.today()
+        findings = [f for f in findings if gate.status(target.name, f.divergence.id, today) != "known"]
     if findings:
         lines = [f"{len(findings)} divergence(s) of {target.name} from {oracle.name}:"]
         for f in findings:

@@ -55,7 +55,8 @@ def make_target(spec: str, options: dict[str, Any]) -> Target:
 def run(properties: list[Property], target_specs: list[str], *, oracle_spec: str = "reference",
         profile: Profile = PROFILES["ci"], strictness: str = "code", seed: int | None = None,
         max_examples: int | None = None, target_options: dict[str, Any] | None = None,
-        progress: Callable[[str, Cell | None], None] | None = None) -> RunResult:
+        progress: Callable[[str, Cell | None], None] | None = None,
+        on_example: Callable[[Cell], None] | None = None) -> RunResult:
     options = target_options or {}
     result = RunResult(run_id=new_run_id(), started=dt.datetime.now(dt.timezone.utc).isoformat(),
                        profile=profile.name, strictness=strictness, oracle=oracle_spec, targets=list(target_specs),
@@ -70,14 +71,14 @@ def run(properties: list[Property], target_specs: list[str], *, oracle_spec: str
             except TargetUnavailable as exc:
                 result.target_errors[spec] = str(exc)
                 if progress:
-                    progress(f"{spec}: {exc}", None)
+                    progress(f"!{spec}: {exc}", None)
                 continue
             try:
                 for prop in properties:
                     if progress:
                         progress(f"{prop.name} on {target.name}", None)
                     cell = explore(prop, target, oracle, profile=profile, strictness=strictness, seed=seed,
-                                   max_examples=max_examples)
+                                   max_examples=max_examples, on_example=on_example)
                     result.cells.append(cell)
                     if progress:
                         progress(f"{prop.name} on {target.name}", cell)

@@ -11,6 +11,7 @@ def _divergence_files(report: Path, target: str) -> list[Path]:
 
 def test_run_finds_moto_divergences_and_saves_replayable_minimal_scenarios(run_rolecall, tmp_path):
     p = run_rolecall("run", "--target", "reference", "--target", "moto", "--max-examples", "25",
+                     "--property", "assume_role_trust_and_identity",
                      "--report-dir", str(tmp_path / "reports"))
     assert p.returncode == 1, p.stderr[-2000:]
     report = tmp_path / "reports" / "latest"
@@ -29,7 +30,7 @@ def test_run_finds_moto_divergences_and_saves_replayable_minimal_scenarios(run_r
 
 def test_a_target_from_outside_rolecall_runs_by_import_path(run_rolecall, tmp_path):
     tests_dir = Path(__file__).parent
-    p = run_rolecall("run", "--target", "external_target:factory", "--max-examples", "40",
+    p = run_rolecall("run", "--target", "external_target:factory", "--max-examples", "40", "-m", "delegation",
                      "--report-dir", str(tmp_path / "r"), cwd=tests_dir)
     assert p.returncode == 1, p.stderr[-2000:]
     summary = json.loads((tmp_path / "r" / "latest" / "summary.json").read_text())

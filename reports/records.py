@@ -1,0 +1,193 @@
+"""A run (and its gate verdicts) as the plain JSON records every report format is made from.
+
+summary.json, results.jsonl and divergences.json are these records as written; HTML,
+Markdown, JUnit and the terminal render them, and `compare`, `explain` and `baseline`
+read them back from a report folder.
+"""
+from __future__ import annotations
+
+from collections import Counter
+
+REPORT_FORMAT = "rolecall/report@1"
+VERDICTS = ("agree", "diverge", "unsupported", "error")
+# A cell's status in the matrix: a diverging cell is "new" when any of its divergences
+# fails the gate (new or expired), "known" when all are in the baseline.
+STATUSES = ("agree", "new", "known", "unsupported", "error")
+
+
+def slug(target: str) -> str:
+    from rolecall.ledger import slug as _slug
+
+    return _slug(target)
+
+
+def property_meta(name: str, behaviour: str = "") -> dict:
+    """What the catalogue says about a property (a property outside it gets its name only)."""
+    try:
+        from rolecall.conformance import CATALOGUE
+    except Exception:  # noqa: BLE001 - a report can be written without the catalogue
+        CATALOGUE = []
+    for p in CATALOGUE:
+        if p.name == name:
+            return {"name": p.name, "behaviour": p.behaviour, "feature": p.feature,
+                    "description": p.description, "source": p.source}
+    return {"name": name, "behaviour": behaviour or "other", "feature": behaviour or "other",
+            "description": "", "source": ""}
+
+
+def reason_sources() -> dict[str, str]:
+    """The oracle's reason labels -> the AWS page behind each."""
+    try:
+        from rolecall.targets.reference.evaluation import REASONS
+    except Exception:  # noqa: BLE001 - only used to link labels
+        return {}
+    return dict(REASONS)
+
+
+def rule_and_source(expected: dict, meta: dict, scenario: dict | None) -> tuple[str | None, str]:
+    """The rule the reference model decided with and the AWS page behind it: the last trace
+    entry names both; otherwise the reason label, then the property's or scenario's page."""
+    for entry in reversed(expected.get("trace") or []):
+        if isinstance(entry, dict) and "rule" in entry:
+            return entry["rule"], entry.get("source") or reason_sources().get(entry["rule"], "")
+    rule = expected.get("reason")
+    source = reason_sources().get(rule or "", "") or meta.get("source") or (scenario or {}).get("source") or ""
+    return rule, source
+
+
+def _status_of(verdicts, target: str, div_id: str) -> str:
+    if verdicts is None:
+        return "new"  # no baseline: nothing is accepted yet
+    return verdicts.status(target, div_id) or "new"
+
+
+def build(result, verdicts=None) -> dict:
+    """{"summary": {...}, "cells": [...], "divergences": [...]} for one run."""
+    from rolecall.reports import repro
+
+    metas: dict[str, dict] = {}
+    for c in result.cells:
+        metas.setdefault(c.property, property_meta(c.property, c.behaviour))
+    replayed = {(r.target, r.divergence.id) for r in (verdicts.replays if verdicts is not None else [])
+                if r.divergence is not None}
+
+    divergences: list[dict] = []
+    seen_on: dict[str, list[str]] = {}
+    for cell in result.cells:
+        for div_id, finding in sorted(cell.findings.items()):
+            d = finding.divergence
+            rec = d.to_dict()
+            scenario = d.scenario.to_dict()
+            rule, source = rule_and_source(rec["expected"], metas[cell.property], scenario)
+            folder = f"divergences/{slug(d.target)}/{d.id}"
+            rec.update({
+                "behaviour": cell.behaviour, "feature": metas[cell.property]["feature"],
+                "summary": d.summary(), "status": _status_of(verdicts, d.target, d.id),
+                "confirmed": finding.confirmed, "reproduced": finding.reproduced,
+                "replayed": (d.target, d.id) in replayed, "rule": rule, "source": source,
+                "trace": rec["expected"].get("trace", []), "scenario": scenario, "folder": folder,
+                "repro": repro.script(d), "repro_kind": repro.kind(d),
+            })
+            divergences.append(rec)
+            seen_on.setdefault(d.id, []).append(d.target)
+    for rec in divergences:
+        rec["shared_with"] = [t for t in seen_on[rec["id"]] if t != rec["target"]]
+
+    by_key = {(r["target"], r["id"]): r for r in divergences}
+    cells = [_cell_record(c, metas[c.property], by_key) for c in result.cells]
+    cells += _unreachable_cells(result, metas)
+    return {"summary": _summary(result, verdicts, cells, divergences, metas), "cells": cells,
+            "divergences": divergences}
+
+
+def _cell_record(cell, meta: dict, by_key: dict) -> dict:
+    statuses = {i: by_key[(cell.target, i)]["status"] for i in sorted(cell.findings)}
+    verdict = cell.verdict
+    if verdict == "diverge":
+        status = "new" if any(s != "known" for s in statuses.values()) else "known"
+    else:
+        status = verdict
+    return {
+        "property": cell.property, "behaviour": cell.behaviour, "feature": meta["feature"], "target": cell.target,
+        "verdict": verdict, "status": status, "divergences": sorted(cell.findings),
+        "new": sorted(i for i, s in statuses.items() if s == "new"),
+        "known": sorted(i for i, s in statuses.items() if s == "known"),
+        "expired": sorted(i for i, s in statuses.items() if s == "expired"),
+        "flaky": sorted(cell.flaky), "examples": cell.examples, "agreeing": cell.agreeing,
+        "setup_errors": cell.setup_errors, "unsupported_steps": cell.unsupported_steps, "error": cell.error,
+        "seconds": round(cell.seconds, 3), "coverage": dict(sorted(cell.coverage.items())),
+        "decisions": dict(sorted(cell.decisions.items())),
+    }
+
+
+def _unreachable_cells(result, metas: dict) -> list[dict]:
+    """A target that could not be opened has no cells: give it error cells for the properties
+    the others ran, so the matrix, JUnit and CI summaries show it."""
+    with_cells = {c.target for c in result.cells}
+    out = []
+    for spec, error in result.target_errors.items():
+        if spec in with_cells:
+            continue
+        for name, meta in (metas.items() or [("(target unavailable)", property_meta("(target unavailable)"))]):
+            out.append({"property": name, "behaviour": meta["behaviour"], "feature": meta["feature"], "target": spec,
+                        "verdict": "error", "status": "error", "divergences": [], "new": [], "known": [],
+                        "expired": [], "flaky": [], "examples": 0, "agreeing": 0, "setup_errors": 0,
+                        "unsupported_steps": 0, "error": error, "seconds": 0.0, "coverage": {}, "decisions": {}})
+    return out
+
+
+def _summary(result, verdicts, cells: list[dict], divergences: list[dict], metas: dict) -> dict:
+    targets = list(dict.fromkeys([c["target"] for c in cells]))
+    coverage: dict[str, dict[str, int]] = {}
+    for c in cells:
+        for reason, n in c["coverage"].items():
+            per = coverage.setdefault(reason, {})
+            per[c["target"]] = per.get(c["target"], 0) + n
+    sources = reason_sources()
+    status_counts = Counter(d["status"] for d in divergences)
+    return {
+        "format": REPORT_FORMAT, "run_id": result.run_id, "started": result.started, "finished": result.finished,
+        "profile": result.profile, "strictness": result.strictness, "oracle": result.oracle,
+        "targets": targets, "target_specs": list(result.targets), "seed": result.seed,
+        "complete": result.complete, "interrupted": result.interrupted,
+        "target_errors": dict(result.target_errors),
+        "cells": len(cells), "examples": sum(c["examples"] for c in cells),
+        "divergences": len({d["id"] for d in divergences}),
+        "findings": len(divergences),
+        "verdicts": {v: sum(1 for c in cells if c["verdict"] == v) for v in VERDICTS},
+        "statuses": {s: status_counts.get(s, 0) for s in ("new", "known", "expired")},
+        "by_target": {t: sorted({d["id"] for d in divergences if d["target"] == t}) for t in targets},
+        "per_target": {t: {"examples": sum(c["examples"] for c in cells if c["target"] == t),
+                           "verdicts": {v: sum(1 for c in cells if c["target"] == t and c["verdict"] == v)
+                                        for v in VERDICTS}}
+                       for t in targets},
+        "properties": [metas[p] for p in metas],
+        "coverage": dict(sorted(coverage.items())),
+        "coverage_sources": {r: sources.get(r, "") for r in sorted(coverage)},
+        "gate": verdicts.to_dict() if verdicts is not None else None,
+    }
+
+
+def group_by_behaviour(cells: list[dict]) -> list[tuple[str, list[str]]]:
+    """[(behaviour, [property, ...])] in the order the run met them."""
+    groups: dict[str, list[str]] = {}
+    for c in cells:
+        props = groups.setdefault(c["behaviour"], [])
+        if c["property"] not in props:
+            props.append(c["property"])
+    return list(groups.items())
+
+
+def cell_text(c: dict, gated: bool) -> str:
+    """A cell in a few words: `agree`, `diverge 3 (1 new)`, `diverge 2 known`, `error`."""
+    if c["verdict"] != "diverge":
+        return c["verdict"]
+    n = len(c["divergences"])
+    if not gated:
+        return f"diverge {n}"
+    failing = len(c["new"]) + len(c["expired"])
+    return f"diverge {n} ({failing} new)" if failing else f"diverge {n} known"
+
+
+def target_columns(summary: dict, cells: list[dict]) -> list[str]:
+    return list(dict.fromkeys([*summary.get("targets", []), *(c["target"] for c in cells)]))
