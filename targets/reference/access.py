@@ -27,12 +27,7 @@ def principal_of(caller: Caller) -> Principal | None:
 
 
 def context_of(model: Model, caller: Caller) -> dict[str, list[str]]:
-    now = model.now
-    ctx: dict[str, list[str]] = {
-        "aws:currenttime": [now.strftime("%Y-%m-%dT%H:%M:%SZ")],
-        "aws:epochtime": [str(int(now.timestamp()))],
-        "aws:securetransport": ["true"],
-    }
+    ctx: dict[str, list[str]] = {**model.time_context(), "aws:securetransport": ["true"]}
     if caller.kind == "user":
         u = caller.user
         ctx.update({"aws:principalarn": [u.arn], "aws:principalaccount": [u.account], "aws:principaltype": ["User"],

@@ -75,9 +75,9 @@ class Decision:
         return REASONS.get(self.reason, EVAL_DENYALLOW)
 
 
-def _scan(pset: PolicySet, request: Request, trace: list[dict]) -> tuple[bool, bool, bool]:
-    """(any Allow matched, any Deny matched, some statement matched all but its Condition)"""
-    allow = deny = near = False
+def _scan(pset: PolicySet, request: Request, trace: list[dict]) -> tuple[bool, bool]:
+    """(any Allow matched, any Deny matched)"""
+    allow = deny = False
     for label, policy in pset.policies:
         for st in matching_statements(policy, request):
             trace.append({"policy": label, "kind": pset.kind, "statement": st.sid or st.index, "effect": st.effect})
@@ -85,9 +85,13 @@ def _scan(pset: PolicySet, request: Request, trace: list[dict]) -> tuple[bool, b
                 deny = True
             else:
                 allow = True
-        if not allow and pset.kind == "resource" and policy.statements:
-            near = near or _matches_without_condition(policy, request)
-    return allow, deny, near
+    return allow, deny
+
+
+def _trust_denial(resource: PolicySet, request: Request) -> str:
+    """Which trust denial this is, for the reason label only (the decision is the same)."""
+    near = any(policy.statements and _matches_without_condition(policy, request) for _, policy in resource.policies)
+    return "deny-trust-condition" if near else "deny-trust-no-match"
 
 
 def _matches_without_condition(policy: Policy, request: Request) -> bool:
@@ -99,37 +103,53 @@ def _matches_without_condition(policy: Policy, request: Request) -> bool:
     return any(st.effect == "Allow" for st in matching_statements(stripped(), request))
 
 
-def _names_principal_directly(policy_sets: Iterable[tuple[str, Policy]], request: Request) -> bool | None:
-    """For matching Allow statements of a resource policy: True when one names the principal
-    itself (user, role, session ARN, service or '*'), False when only its account does."""
-    direct = False
-    account_only = False
-    for _, policy in policy_sets:
+# How a resource policy's matching Allow names the caller decides which implicit denies can
+# still limit its grant (same account; the table "Resource-based policies and implicit denies
+# in other policy types" in
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
+# and the session-policy section of https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html):
+#   "principal": the caller itself (user ARN or id, the role *session* ARN, a service, "*"):
+#                not limited by the identity policy, the boundary or a session policy;
+#   "role":      the role (ARN or unique id) behind a session: not limited by the identity
+#                policy, limited by the role's boundary and by session policies;
+#   "account":   the account (ID or root ARN): delegates, the identity side must allow.
+GRANT_STRENGTH = {"principal": 3, "role": 2, "account": 1}
+
+
+def _statement_grant(statement, principal: Principal | None) -> str | None:
+    if principal is None:
+        return "principal"
+    if statement.not_principal or not statement.principal_values:
+        return "principal"
+    best = None
+    for kind, v in statement.principal_values:
+        grant = None
+        if kind != "AWS" or v == "*":
+            grant = "principal"  # a service, federated or canonical principal that matched, or "*"
+        elif v == principal.arn:
+            grant = "principal"
+        elif principal.role_arn is not None and v in (principal.role_arn, principal.unique_id):
+            grant = "role"
+        elif v == principal.unique_id:
+            grant = "principal"  # a user's unique id (IAM stores named users that way)
+        elif principal.account is not None and v in (principal.account, f"arn:aws:iam::{principal.account}:root"):
+            grant = "account"
+        if grant and (best is None or GRANT_STRENGTH[grant] > GRANT_STRENGTH[best]):
+            best = grant
+    return best
+
+
+def resource_grant(policies: Iterable[tuple[str, Policy]], request: Request) -> str | None:
+    """The strongest way any matching Allow statement of a resource policy names the caller."""
+    best = None
+    for _, policy in policies:
         for st in matching_statements(policy, request):
             if st.effect != "Allow":
                 continue
-            if _statement_names_account_only(st, request.principal):
-                account_only = True
-            else:
-                direct = True
-    if direct:
-        return True
-    return False if account_only else None
-
-
-def _statement_names_account_only(statement, principal: Principal | None) -> bool:
-    values = getattr(statement, "principal_values", None)
-    if values is None or principal is None or principal.account is None:
-        return False
-    acct = principal.account
-    for kind, v in values:
-        if kind != "AWS":
-            return False
-        if v == "*":
-            return False
-        if v not in (acct, f"arn:aws:iam::{acct}:root"):
-            return False
-    return True
+            grant = _statement_grant(st, request.principal)
+            if grant and (best is None or GRANT_STRENGTH[grant] > GRANT_STRENGTH[best]):
+                best = grant
+    return best
 
 
 def authorize(request: Request, *, principal_account: str | None, resource_account: str | None,
@@ -137,10 +157,10 @@ def authorize(request: Request, *, principal_account: str | None, resource_accou
               is_trust: bool = False, principal_kind: str = "user") -> Decision:
     """AWS's decision for one request. principal_kind: user | session | service."""
     trace: list[dict] = []
-    id_allow, id_deny, _ = _scan(identity, request, trace)
-    b_allow, b_deny, _ = _scan(boundary, request, trace)
-    s_allow, s_deny, _ = _scan(session, request, trace)
-    r_allow, r_deny, r_near = _scan(resource, request, trace)
+    id_allow, id_deny = _scan(identity, request, trace)
+    b_allow, b_deny = _scan(boundary, request, trace)
+    s_allow, s_deny = _scan(session, request, trace)
+    r_allow, r_deny = _scan(resource, request, trace)
 
     # 1. an explicit deny in any applicable policy is final
     for denied, where in ((r_deny, "resource"), (id_deny, "identity"), (b_deny, "boundary"), (s_deny, "session")):
@@ -155,18 +175,23 @@ def authorize(request: Request, *, principal_account: str | None, resource_accou
         if r_allow:
             return Decision(True, "allow-trust-service" if is_trust else "allow-resource-names-principal",
                             trace=trace)
-        return Decision(False, "deny-trust-condition" if r_near else "deny-trust-no-match", trace=trace)
+        return Decision(False, _trust_denial(resource, request), trace=trace)
 
     same_account = principal_account is not None and principal_account == resource_account
-    direct = _names_principal_directly(resource.policies, request) if r_allow else None
+    grant = resource_grant(resource.policies, request) if r_allow else None
+    if grant:
+        trace.append({"resource_policy_names": {"principal": "the caller", "role": "the caller's role",
+                                                "account": "the caller's account"}[grant]})
 
     if is_trust:
         # Trust policies must always allow, in the same account too.
         if not r_allow:
-            return Decision(False, "deny-trust-condition" if r_near else "deny-trust-no-match", trace=trace)
-        if same_account and direct:
-            # Naming the user or role ARN suffices without an identity policy; the
-            # boundary and session policies still limit it.
+            return Decision(False, _trust_denial(resource, request), trace=trace)
+        if same_account and grant in ("principal", "role"):
+            # Naming the user or role ARN suffices without an identity policy, but the caller's
+            # boundary and session policies still limit it: "If a user is listed as the principal
+            # in a role's trust policy but cannot assume the role, check the user's permissions
+            # boundary" (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_update-role-trust-policy.html).
             if not boundary_ok:
                 return Decision(False, "deny-boundary", trace=trace)
             if not session_ok:
@@ -185,6 +210,7 @@ def authorize(request: Request, *, principal_account: str | None, resource_accou
                         trace=trace)
 
     if not same_account and resource_account is not None:
+        # Two evaluations, both must allow; no resource-policy shortcut across accounts.
         if resource.present is False or not r_allow:
             return Decision(False, "deny-cross-account-no-resource-allow", trace=trace)
         if not id_allow:
@@ -195,15 +221,15 @@ def authorize(request: Request, *, principal_account: str | None, resource_accou
             return Decision(False, "deny-session-policy", trace=trace)
         return Decision(True, "allow-cross-account", trace=trace)
 
-    if r_allow and direct:
-        # Same account, resource policy names the principal: enough on its own. A user ARN
-        # is not limited by a boundary; a role session is (when the role ARN is named),
-        # see the table in the evaluation-basics page. The model names role ARNs only.
-        if principal_kind == "session":
-            if not boundary_ok:
-                return Decision(False, "deny-boundary", trace=trace)
-            if not session_ok:
-                return Decision(False, "deny-session-policy", trace=trace)
+    if grant == "principal":
+        # Granted to the user or the session itself: no implicit deny elsewhere limits it.
+        return Decision(True, "allow-resource-names-principal", trace=trace)
+    if grant == "role":
+        # Granted to the role behind the session: its boundary and session policies still limit it.
+        if not boundary_ok:
+            return Decision(False, "deny-boundary", trace=trace)
+        if not session_ok:
+            return Decision(False, "deny-session-policy", trace=trace)
         return Decision(True, "allow-resource-names-principal", trace=trace)
     if not id_allow:
         return Decision(False, "deny-no-identity-allow", trace=trace)

@@ -252,12 +252,23 @@ def UpdateRole(model: Model, caller: Caller, p: dict):
     acct = _account(model, caller)
     role = _role(model, acct, p["RoleName"])
     _authorize(model, caller, "UpdateRole", role.arn)
-    _protected(role)
+    # The description of a service-linked role stays editable (UpdateRole or
+    # UpdateRoleDescription, "Editing a service-linked role" in SLR_DOCS); anything else is not.
     if "MaxSessionDuration" in p:
+        _protected(role)
         role.max_session_duration = int(p["MaxSessionDuration"])
     if "Description" in p:
         role.description = p["Description"]
     return {}, None
+
+
+@operation
+def UpdateRoleDescription(model: Model, caller: Caller, p: dict):
+    acct = _account(model, caller)
+    role = _role(model, acct, p["RoleName"])
+    _authorize(model, caller, "UpdateRoleDescription", role.arn)
+    role.description = p["Description"]
+    return {"Role": _role_dict(role)}, None
 
 
 @operation
@@ -382,6 +393,16 @@ def _profile(model: Model, acct: str, name: str) -> InstanceProfile:
     if ip is None:
         raise AwsError("NoSuchEntity", 404, f"Instance Profile {name} cannot be found.")
     return ip
+
+
+@operation
+def GetInstanceProfile(model: Model, caller: Caller, p: dict):
+    acct = _account(model, caller)
+    ip = _profile(model, acct, p["InstanceProfileName"])
+    _authorize(model, caller, "GetInstanceProfile", ip.arn)
+    roles = [_role_dict(model.account(acct).roles[name.lower()]) for name in ip.roles]
+    return {"InstanceProfile": {"Path": ip.path, "InstanceProfileName": ip.name, "InstanceProfileId": ip.id,
+                                "Arn": ip.arn, "CreateDate": ip.create_date, "Roles": roles}}, None
 
 
 @operation

@@ -16,6 +16,26 @@ from rolecall.targets.reference.evaluation import REASONS, Decision
 from rolecall.targets.reference.policy import Policy
 
 EPOCH = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+
+# Expired temporary credentials, per service, as AWS answers them (code, HTTP status, message).
+# IAM and STS (query protocol): ExpiredToken, 403, raw XML pasted in
+# https://github.com/cfn-sphere/cfn-sphere/issues/55; the status is the common-errors table's
+# https://docs.aws.amazon.com/STS/latest/APIReference/CommonErrors.html.
+# S3: ExpiredToken, 400, "The provided token has expired." (raw S3 XML pasted in
+# https://github.com/craftcms/aws-s3/issues/182 and https://github.com/romange/helio/issues/15).
+EXPIRED_TOKEN = {
+    "sts": ("ExpiredToken", 403, "The security token included in the request is expired"),
+    "iam": ("ExpiredToken", 403, "The security token included in the request is expired"),
+    "s3": ("ExpiredToken", 400, "The provided token has expired."),
+}
+# An access key AWS does not know (or, for IAM, GetSessionToken credentials without MFA):
+# STS ends its sentence with a period, IAM does not (raw XML in
+# https://github.com/aws/aws-cli/issues/8918 and https://github.com/aws/aws-sdk-php/issues/1622).
+INVALID_TOKEN = {
+    "sts": ("InvalidClientTokenId", 403, "The security token included in the request is invalid."),
+    "iam": ("InvalidClientTokenId", 403, "The security token included in the request is invalid"),
+    "s3": ("InvalidAccessKeyId", 403, "The AWS Access Key Id you provided does not exist in our records."),
+}
 _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 
 
@@ -139,6 +159,10 @@ class Caller:
     user: User | None = None
     session: Session | None = None
     service: str | None = None
+    # Temporary credentials of a user or the root user from GetSessionToken: the same
+    # principal, with the restrictions of such credentials, until `expires`.
+    session_token: bool = False
+    expires: dt.datetime | None = None
 
     @property
     def arn(self) -> str:
@@ -162,6 +186,7 @@ class Model:
         self.start = start
         self.elapsed = 0.0
         self._ids = itertools.count(1)
+        self._time_context: tuple[float, dict[str, list[str]]] | None = None
 
     # ---- clock
     @property
@@ -170,6 +195,17 @@ class Model:
 
     def set_clock(self, seconds: float) -> None:
         self.elapsed = max(self.elapsed, float(seconds))
+
+    def time_context(self) -> dict[str, list[str]]:
+        """aws:CurrentTime and aws:EpochTime for the current virtual time (cached: it only
+        changes when the clock moves)."""
+        cached = self._time_context
+        if cached is None or cached[0] != self.elapsed:
+            now = self.now
+            cached = (self.elapsed, {"aws:currenttime": [now.strftime("%Y-%m-%dT%H:%M:%SZ")],
+                                     "aws:epochtime": [str(int(now.timestamp()))]})
+            self._time_context = cached
+        return cached[1]
 
     # ---- ids
     def new_id(self, prefix: str, length: int = 21) -> str:
@@ -190,14 +226,15 @@ class Model:
     def register_key(self, access_key: str, secret: str, caller: Caller) -> None:
         self.keys[access_key] = (secret, caller)
 
-    def caller(self, access_key: str) -> Caller:
+    def caller(self, access_key: str, service: str = "sts") -> Caller:
         entry = self.keys.get(access_key)
         if entry is None:
-            raise AwsError("InvalidClientTokenId", 403, "The security token included in the request is invalid.")
+            raise AwsError(*INVALID_TOKEN.get(service, INVALID_TOKEN["sts"]))
         caller = entry[1]
-        if caller.kind == "session" and self.now >= caller.session.expires:
-            # https://docs.aws.amazon.com/STS/latest/APIReference/CommonErrors.html
-            raise AwsError("ExpiredToken", 400, "The security token included in the request is expired")
+        expires = caller.session.expires if caller.kind == "session" else caller.expires
+        if expires is not None and self.now >= expires:
+            code, status, message = EXPIRED_TOKEN.get(service, EXPIRED_TOKEN["sts"])
+            raise AwsError(code, status, message, reason="deny-expired-token")
         return caller
 
     # ---- dispatch
@@ -210,7 +247,13 @@ class Model:
             from rolecall.targets.reference.policy import NotModelled
 
             raise NotModelled(f"the reference model does not implement {service}:{action}")
-        caller = self.caller(access_key)
+        caller = self.caller(access_key, service)
+        if service == "iam" and caller.session_token:
+            # GetSessionToken credentials "cannot call IAM API operations unless MFA information
+            # is included with the request"; IAM answers as for an unknown token
+            # (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_request.html#stsapi_comparison;
+            # the code as users report it: https://github.com/99designs/aws-vault/issues/15).
+            raise AwsError(*INVALID_TOKEN["iam"], reason="deny-session-token-calls-iam")
         return handler(self, caller, params)
 
 

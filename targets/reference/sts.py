@@ -1,5 +1,5 @@
 """STS operations of the reference model: AssumeRole (with chaining, durations, external id,
-source identity, session tags and session policies) and GetCallerIdentity.
+source identity, session tags and session policies), GetSessionToken and GetCallerIdentity.
 
 https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html
 https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use.html (durations, chaining)
@@ -89,12 +89,19 @@ def AssumeRole(model: Model, caller: Caller, p: dict):
     # Passing tags needs sts:TagSession, a source identity sts:SetSourceIdentity, in the
     # trust policy (and on the identity side across accounts):
     # https://docs.aws.amazon.com/IAM/latest/UserGuide/id_session-tags.html#id_session-tags_permissions-required
-    # https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_control-access_monitor.html
-    for wanted, action in ((bool(p.get("Tags")), "sts:TagSession"), ("SourceIdentity" in p, "sts:SetSourceIdentity")):
-        if wanted:
-            access.require(model, caller, action, role_arn, resource_account=role_account, resource_policy=trust,
-                           extra=extra, is_trust=True,
-                           message=f"User: {caller.arn} is not authorized to perform: {action} on resource: {role_arn}")
+    # A source identity set earlier in a chain persists, and each later hop needs
+    # sts:SetSourceIdentity "in both the permissions policy of the principal who is assuming the
+    # role and in the role trust policy of the target role" (role chaining):
+    # https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_control-access_monitor.html#id_credentials_temp_control-access_monitor-perms
+    for wanted, action in ((bool(p.get("Tags")), "sts:TagSession"), (source_identity is not None, "sts:SetSourceIdentity")):
+        if not wanted:
+            continue
+        message = f"User: {caller.arn} is not authorized to perform: {action} on resource: {role_arn}"
+        access.require(model, caller, action, role_arn, resource_account=role_account, resource_policy=trust,
+                       extra=extra, is_trust=True, message=message)
+        if action == "sts:SetSourceIdentity" and incoming is not None and incoming.by_service is None:
+            access.require(model, caller, action, role_arn, resource_account=incoming.role_account,
+                           extra=extra, message=message)
 
     duration = int(p.get("DurationSeconds") or DEFAULT_DURATION)
     chained = incoming is not None and incoming.by_service is None
@@ -129,16 +136,50 @@ def AssumeRole(model: Model, caller: Caller, p: dict):
                       (incoming.transitive_tag_keys if incoming else frozenset()),
                       source_identity=source_identity,
                       by_service=caller.service if caller.kind == "service" else None)
-    key_id = model.new_id("ASIA", 20)
-    secret = model.new_secret()
-    token = "FwoGZXIvYXdzE" + hashlib.sha256(key_id.encode()).hexdigest() * 4
-    model.register_key(key_id, secret, Caller("session", role_account, session=session))
-    result = {"Credentials": {"AccessKeyId": key_id, "SecretAccessKey": secret, "SessionToken": token,
-                              "Expiration": expires},
+    credentials = _new_credentials(model, Caller("session", role_account, session=session), expires)
+    result = {"Credentials": credentials,
               "AssumedRoleUser": {"AssumedRoleId": session.user_id, "Arn": session.arn}}
     if source_identity:
         result["SourceIdentity"] = source_identity
     return result, decision
+
+
+# GetSessionToken: IAM users 900..129600 seconds, default 43200; the root user at most
+# 3600 (a longer request "defaults to one hour"), default 3600:
+# https://docs.aws.amazon.com/STS/latest/APIReference/API_GetSessionToken.html
+SESSION_TOKEN_DEFAULT = 43200
+ROOT_SESSION_TOKEN_MAX = 3600
+
+
+def _new_credentials(model: Model, caller: Caller, expires: dt.datetime) -> dict:
+    key_id = model.new_id("ASIA", 20)
+    secret = model.new_secret()
+    token = "FwoGZXIvYXdzE" + hashlib.sha256(key_id.encode()).hexdigest() * 4
+    model.register_key(key_id, secret, caller)
+    return {"AccessKeyId": key_id, "SecretAccessKey": secret, "SessionToken": token, "Expiration": expires}
+
+
+@operation
+def GetSessionToken(model: Model, caller: Caller, p: dict):
+    """Temporary credentials for an IAM user or the root user; needs no permission (it only
+    authenticates). Temporary credentials cannot call it ("Cannot call GetSessionToken with
+    session credentials"; the table in
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_request.html#stsapi_comparison,
+    the message as AWS returns it in https://github.com/aws/aws-sdk-net/issues/1704)."""
+    if caller.kind == "session" or caller.session_token:
+        raise AwsError("AccessDenied", 403, "Cannot call GetSessionToken with session credentials",
+                       reason="deny-session-credentials")
+    if caller.kind == "service":
+        raise NotModelled("GetSessionToken as a service")
+    if p.get("SerialNumber") or p.get("TokenCode"):
+        raise NotModelled("MFA devices")
+    if caller.kind == "user":
+        duration = int(p.get("DurationSeconds") or SESSION_TOKEN_DEFAULT)
+    else:
+        duration = min(int(p.get("DurationSeconds") or ROOT_SESSION_TOKEN_MAX), ROOT_SESSION_TOKEN_MAX)
+    expires = model.now + dt.timedelta(seconds=duration)
+    holder = Caller(caller.kind, caller.account, user=caller.user, session_token=True, expires=expires)
+    return {"Credentials": _new_credentials(model, holder, expires)}, None
 
 
 @operation

@@ -1,0 +1,51 @@
+"""The documented-behaviour corpus (scenarios/<topic>/*.json): every file replays on the
+reference model with all its expectations holding, and every file says where the behaviour
+is documented. A failure here means the model and an AWS page disagree (or the file is wrong).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rolecall.outcome import matches_expectation
+from rolecall.scenario import load
+from rolecall.targets.reference import reference
+
+CORPUS = Path(__file__).resolve().parent.parent / "scenarios"
+FILES = sorted(p for p in CORPUS.rglob("*") if p.suffix in (".json", ".yaml", ".yml"))
+
+
+def _id(path: Path) -> str:
+    return str(path.relative_to(CORPUS))
+
+
+@pytest.mark.parametrize("path", FILES, ids=_id)
+def test_corpus_file_holds_on_reference(path: Path) -> None:
+    scenario = load(path)
+    run = reference().run(scenario)
+    assert run.setup_error is None, f"world could not be created: {run.setup_error.to_dict()}"
+    failures = []
+    for step in scenario.steps:
+        outcome = run.outcome(step.id).to_dict()
+        if step.expect is not None and not matches_expectation(dict(step.expect), outcome):
+            failures.append(f"step {step.id}: expected {json.dumps(dict(step.expect))}, got {json.dumps(outcome)}")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("path", FILES, ids=_id)
+def test_corpus_file_is_documented(path: Path) -> None:
+    scenario = load(path)
+    assert scenario.description, "a corpus file says what behaviour it pins (description)"
+    assert scenario.source and scenario.source.startswith("https://"), "a corpus file names its source page"
+    assert any(step.expect is not None for step in scenario.steps), "a corpus file checks at least one step"
+
+
+def test_corpus_covers_every_topic() -> None:
+    topics = {p.parent.name for p in FILES}
+    wanted = {"same-account", "cross-account", "chaining", "durations", "names", "conditions", "variables",
+              "boundaries", "session-policies", "service-linked-roles", "instance-profiles", "s3", "validation",
+              "identity", "deny-precedence"}
+    assert wanted <= topics, f"topics without a corpus file: {sorted(wanted - topics)}"
+    assert len(FILES) >= 150
