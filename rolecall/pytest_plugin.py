@@ -9,6 +9,7 @@ controller as a JUnit property, where `--rolecall-report-dir` writes one merged 
 from __future__ import annotations
 
 import json
+import os
 import zlib
 
 import pytest
@@ -24,7 +25,8 @@ def pytest_addoption(parser) -> None:
                 help="target to test (repeatable); default: moto, moto+auth, localstack")
     g.addoption("--rolecall-oracle", default="reference", metavar="NAME", help="the target others are compared with")
     g.addoption("--rolecall-strictness", default="code", choices=["decision", "code", "result", "message"])
-    g.addoption("--rolecall-profile", default="ci", choices=sorted(PROFILES))
+    g.addoption("--rolecall-profile", default=os.environ.get("ROLECALL_PROFILE", "ci"), choices=sorted(PROFILES),
+                help="Hypothesis profile (default: $ROLECALL_PROFILE or ci)")
     g.addoption("--rolecall-max-examples", type=int, default=None, metavar="N")
     g.addoption("--rolecall-seed", type=int, default=None, metavar="N")
     g.addoption("--rolecall-localstack-endpoint", default=None, metavar="URL")
