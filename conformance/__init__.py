@@ -9,7 +9,8 @@ import importlib
 
 from rolecall.engine import Property
 
-MODULES = ("delegation",)
+MODULES = ("temporary_credentials", "delegation", "cross_account", "service_linked_roles", "instance_profiles",
+           "cross_account_s3", "role_chains", "policy_language", "input_validation", "stateful")
 
 
 def _load() -> list[Property]:

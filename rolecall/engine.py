@@ -49,7 +49,7 @@ class Profile:
 
 
 PROFILES = {
-    "ci": Profile("ci", max_examples=60, rounds=2, seed=0),
+    "ci": Profile("ci", max_examples=40, rounds=2, seed=0),
     "dev": Profile("dev", max_examples=150, rounds=3, seed=None, database="directory"),
     "explore": Profile("explore", max_examples=1000, rounds=10, seed=None, database="directory"),
     # Replays the example database's counterexamples (shared through Redis or a CI cache)

@@ -81,7 +81,7 @@ def _statement_lists(d: dict) -> list[tuple]:
 
 
 def minimise(scenario: Scenario, keep_step: str, still_diverges: Callable[[Scenario], bool],
-             budget: int = 80, seconds: float = 8.0) -> Scenario:
+             budget: int = 40, seconds: float = 3.0) -> Scenario:
     """At most `budget` replays and about `seconds` of them (slow targets get fewer)."""
     import time
 
