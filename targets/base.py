@@ -179,7 +179,7 @@ class Target(abc.ABC):
                                                               label=f"{sc.account}:{sc.what}")
         return None
 
-    def _caller(self, caller: str, names: Names, creds: dict[str, Credentials]) -> Credentials:
+    def _caller(self, caller: str, names: Names, creds: dict[str, Credentials | None]) -> Credentials:
         if caller.startswith("service:"):
             if ACT_AS_SERVICE not in self.capabilities:
                 raise Unsupported(f"{self.name} cannot act as a service")
@@ -193,6 +193,9 @@ class Target(abc.ABC):
                 return self.root(account_id)
             return creds[f"{m['account']}:user/{m['user']}"]
         if caller in creds:
+            if creds[caller] is None:
+                # the step that would have given these credentials was unsupported here
+                raise Unsupported(f"step {caller!r} was unsupported on {self.name}")
             return creds[caller]
         raise CallFailed("NoCredentials", None, f"step {caller!r} gave no credentials on this target")
 
@@ -207,6 +210,7 @@ class Target(abc.ABC):
             now = self.now()
             res = self.call(who, step.service, step.action, params)
         except Unsupported as exc:
+            creds[step.id] = None
             return Outcome(id=step.id, outcome=UNSUPPORTED, reason=str(exc))
         except CallFailed as exc:
             return Outcome(id=step.id, outcome=ERROR, code=exc.code, http_status=exc.http_status,

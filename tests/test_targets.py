@@ -63,4 +63,22 @@ def test_reference_agrees_with_a_second_reference_instance():
 
 
 def test_moto_agrees_with_moto():
-    _self_consistency("moto", max_examples=25)
+    _self_consistency("moto", max_examples=8)
+
+
+def test_a_step_acting_as_an_unsupported_step_is_unsupported_too():
+    """moto cannot act as a service: the EC2 step is unsupported, and so is every step that
+    uses its credentials (not a NoCredentials error that would read as a divergence)."""
+    from rolecall.scenario import from_dict
+
+    s = from_dict({"format": "rolecall/scenario@1", "accounts": {"A": {"roles": {"web": {"trust": {
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
+                                                "Action": "sts:AssumeRole"}]}}}}},
+        "steps": [{"id": "ec2", "as": "service:ec2.amazonaws.com", "call": "sts:AssumeRole",
+                   "params": {"RoleArn": "{{A:role/web}}", "RoleSessionName": "i-1"}},
+                  {"id": "who", "as": "ec2", "call": "sts:GetCallerIdentity"}]})
+    with load_target("moto") as target:
+        run = target.run(s)
+    assert [o.outcome for o in run.outcomes] == ["unsupported", "unsupported"]
+    with load_target("reference") as target:
+        assert [o.outcome for o in target.run(s).outcomes] == ["ok", "ok"]
