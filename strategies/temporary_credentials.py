@@ -66,7 +66,7 @@ def _session_token_steps(draw, world: WorldBuilder, user: Entity, role: Entity) 
     seconds = pick(draw, (None, None, 900, 3600, 129600, 899, 129601))
     params = {} if seconds is None else {"DurationSeconds": seconds}
     steps = [{"id": "token", "as": user.caller, "call": "sts:GetSessionToken", "params": params}]
-    use = pick(draw, ("assume", "assume", "whoami", "whoami", "iam", "token-again"))
+    use = pick(draw, ("iam", "assume", "whoami", "token-again", "assume", "whoami"))
     if use == "assume":
         steps.append({"id": "use", "as": "token", "call": "sts:AssumeRole",
                       "params": {"RoleArn": role.ref, "RoleSessionName": "from-token"}})
