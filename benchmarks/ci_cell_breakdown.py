@@ -8,7 +8,8 @@ in the same run: Hypothesis's shrinking (ConjectureRunner.shrink_interesting_tes
 `engine.reduce` (rolecall's minimiser) and `engine.confirm` (3 replays), the rest being the
 search. Then, unless --no-what-if, the same cell with the shrink phase left out of the
 Hypothesis settings (in this process only; rolecall's own minimiser still reduces each
-finding): its time and whether it finds the same divergence ids.
+finding): its time and whether it finds the same divergence ids. With --repeats 2 or more it
+also says whether repeats of the same seeded cell (one target, as in one session) find the same ids.
 """
 from __future__ import annotations
 
@@ -96,6 +97,11 @@ def main(argv: list[str] | None = None) -> int:
                     found.setdefault(variant, []).append(cell(prop, target, oracle))
             _no_shrink(False)
             base_ids = found["shrink"][0]["ids"]
+            if args.repeats > 1:
+                same = all(r["ids"] == base_ids for r in found["shrink"])
+                print(f"{prop.name[:35]:<36}repeats of the seeded cell found {'the same' if same else 'DIFFERENT'} "
+                      f"ids: {[len(r['ids']) for r in found['shrink']]} "
+                      f"({len(set.intersection(*[r['ids'] for r in found['shrink']]))} in all)")
             for variant, runs in found.items():
                 m = {k: median([r[k] for r in runs]) for k in ("total", "shrink", "reduce", "confirm", "examples")}
                 search = m["total"] - m["shrink"] - m["reduce"] - m["confirm"]
