@@ -446,6 +446,9 @@ _GONE = {"NoSuchEntity", "NoSuchBucket", "404", "NotFound"}
 
 class AwsTarget(Boto3Target):
     name = "aws"
+    # clients are handed around (cleanup, sweep) and administrators' come from profiles with
+    # their own credential chain: one client per credentials, as boto3 users do
+    share_clients = False
 
     def __init__(self, config: AwsConfig) -> None:
         _check_opt_in()

@@ -1,7 +1,12 @@
 """Calls through boto3, for every target that speaks AWS's wire protocol.
 
 Clients are built with `Config(parameter_validation=False)` so that every target sees the
-same requests, invalid ones included, and are cached per (service, credentials).
+same requests, invalid ones included. A client costs 10-20 ms to build and every example
+brings fresh accounts and sessions, so a target keeps one client per service and signs each
+call with its caller's credentials through botocore's per-request signing context
+(`context["signing"]["request_credentials"]`, honoured by `RequestSigner.sign`), rather than
+a client per credentials. A target whose clients carry their own credential chain (real AWS
+profiles) sets `share_clients = False`.
 """
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ import re
 from typing import Any, Mapping
 
 import boto3
+import botocore.credentials
 import botocore.exceptions
 from botocore.config import Config
 
@@ -35,22 +41,38 @@ class Boto3Target(Target):
                               connect_timeout=self.connect_timeout, read_timeout=self.read_timeout,
                               s3={"addressing_style": "path"})
 
+    share_clients = True
+
     def client(self, service: str, creds: Credentials):
-        key = (service, creds.access_key_id, creds.secret_access_key, creds.session_token, creds.account)
+        """The client to call `service` with as `creds`. Shared clients sign as `creds` until the
+        next `client()` call: use it for the call at hand."""
+        if self._session is None:
+            self._session = boto3.session.Session()
+        self._signing_as = creds
+        if self.share_clients:
+            key: tuple = (service,)
+        else:
+            key = (service, creds.access_key_id, creds.secret_access_key, creds.session_token, creds.account)
         client = self._clients.get(key)
         if client is None:
-            if self._session is None:
-                self._session = boto3.session.Session()
             client = self._session.client(
                 service, region_name=self.region, endpoint_url=self.endpoint_url, config=self._config,
                 aws_access_key_id=creds.access_key_id, aws_secret_access_key=creds.secret_access_key,
                 aws_session_token=creds.session_token)
+            if self.share_clients:
+                client.meta.events.register("before-parameter-build.*.*", self._sign_as_caller)
             self.customise_client(client, creds)
             self._clients[key] = client
         return client
 
+    def _sign_as_caller(self, context, **_):
+        c = self._signing_as
+        context.setdefault("signing", {})["request_credentials"] = botocore.credentials.Credentials(
+            c.access_key_id, c.secret_access_key, c.session_token)
+
     def customise_client(self, client, creds: Credentials) -> None:
-        """Hook: e.g. add a header that names the administrator's account."""
+        """Hook: e.g. add a header that names the administrator's account (with shared clients,
+        read the caller from `self._signing_as` at call time, not from `creds`)."""
 
     def call(self, credentials: Credentials, service: str, action: str, params: Mapping[str, Any]) -> CallResult:
         client = self.client(service, credentials)

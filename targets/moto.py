@@ -56,13 +56,11 @@ class MotoTarget(Boto3Target):
         return Credentials("ADMINKEY" + account_id, "admin-secret", account=account_id, label=f"admin:{account_id}")
 
     def customise_client(self, client, creds: Credentials) -> None:
-        if creds.account:
-            account = creds.account
+        client.meta.events.register("before-sign.*.*", self._account_header)
 
-            def add_header(request, **_):
-                request.headers["x-moto-account-id"] = account
-
-            client.meta.events.register("before-sign.*.*", add_header)
+    def _account_header(self, request, **_):
+        if self._signing_as.account:  # administrators only: everyone else is known by the key moto issued
+            request.headers["x-moto-account-id"] = self._signing_as.account
 
     def call(self, credentials: Credentials, service: str, action: str, params: Mapping[str, Any]) -> CallResult:
         self.open()
