@@ -1,8 +1,10 @@
 """Live progress of a run: a bar per target (properties done) and one per property x target.
 
 Wiring: `start(label)` before exploring a property on a target, `advance(cell)` from the
-engine's `on_example` callback, `finish(cell)` with the explored cell. On a terminal the
-bars redraw in place; elsewhere (CI logs) one line per finished cell is printed instead.
+engine's `on_example` callback, `finish(cell)` with the explored cell. Several cells may be
+under way at once (targets run side by side in lanes): each has its own bar, found by
+'property on target'. On a terminal the bars redraw in place; elsewhere (CI logs) one line
+per finished cell is printed instead.
 """
 from __future__ import annotations
 
@@ -23,8 +25,7 @@ class Progress:
                                   MofNCompleteColumn(), TextColumn("{task.fields[status]}"), TimeElapsedColumn(),
                                   console=self.console, transient=False)
         self._targets: dict[str, TaskID] = {}
-        self._current: TaskID | None = None
-        self._current_label = ""
+        self._cells: dict[str, TaskID] = {}  # 'property on target' -> its bar
         self._started = False
 
     # --- lifecycle: a context manager, or start/stop implicitly
@@ -48,20 +49,20 @@ class Progress:
     def start(self, label: str, target: str | None = None) -> None:
         """A property starts on a target; `label` is 'property on target'."""
         target = target or (label.rsplit(" on ", 1)[1] if " on " in label else label)
-        self._current_label = label
         if not self.live:
             return
         self._ensure()
         if target not in self._targets:
             self._targets[target] = self._bars.add_task(f"[bold]{target}[/]", total=self.properties or None,
                                                         status="")
-        self._current = self._bars.add_task(f"  {label}", total=None, status="")
+        self._cells[label] = self._bars.add_task(f"  {label}", total=None, status="")
 
     def advance(self, cell) -> None:
-        """One more example of the current cell was compared."""
-        if self._current is None:
+        """One more example of a cell under way was compared."""
+        task = self._cells.get(f"{cell.property} on {cell.target}")
+        if task is None:
             return
-        self._bars.update(self._current, completed=cell.examples, status=self._status(cell))
+        self._bars.update(task, completed=cell.examples, status=self._status(cell))
 
     def finish(self, cell) -> None:
         """The current cell is explored (and its divergences confirmed)."""
@@ -73,11 +74,11 @@ class Progress:
         if not self.live:
             self.console.print(line, highlight=False)
             return
-        if self._current is not None:
-            self._bars.update(self._current, total=max(cell.examples, 1), completed=max(cell.examples, 1),
+        current = self._cells.pop(f"{cell.property} on {cell.target}", None)
+        if current is not None:
+            self._bars.update(current, total=max(cell.examples, 1), completed=max(cell.examples, 1),
                               status=f"[{style}]{cell.verdict}[/] {self._status(cell)}")
-            self._bars.stop_task(self._current)
-            self._current = None
+            self._bars.stop_task(current)
         task = self._targets.get(cell.target)
         if task is not None:
             self._bars.advance(task, 1)

@@ -22,6 +22,28 @@ class Fatal(Exception):
     """A one-line error for the user; exit 2."""
 
 
+class _Workers(click.ParamType):
+    name = "N|auto"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int):
+            return value
+        if str(value).strip().lower() == "auto":
+            import os
+
+            return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        try:
+            n = int(value)
+        except ValueError:
+            self.fail(f"{value!r} is neither a number nor 'auto'", param, ctx)
+        if n < 1:
+            self.fail(f"{n} is less than 1", param, ctx)
+        return n
+
+
+WORKERS = _Workers()
+
+
 def _targets_help() -> str:
     from rolecall.targets import BUILTIN
 
@@ -157,8 +179,10 @@ def _print_run(scenario, run, checks: dict, explain: bool) -> None:
 @click.option("--baseline", type=click.Path(path_type=Path), help="Gate against this baseline folder.")
 @click.option("--strict", is_flag=True, help="With --baseline: a pinned divergence that no longer reproduces fails.")
 @click.option("--localstack-endpoint", metavar="URL", help="Use a running LocalStack instead of starting one.")
+@click.option("--workers", type=WORKERS, default="auto", show_default=True,
+              help="Worker processes running targets side by side (auto: one per CPU; 1: one after another).")
 def run(targets, oracle, profile, properties, features, strictness, seed, max_examples, report_dir, baseline,
-        strict, localstack_endpoint) -> None:
+        strict, localstack_endpoint, workers) -> None:
     """Search every property on each target for divergences from the oracle; write a report.
 
     With --baseline, the baseline's pinned scenarios are replayed first (a fixed emulator
@@ -198,6 +222,9 @@ def run(targets, oracle, profile, properties, features, strictness, seed, max_ex
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
+    from rolecall.lanes import quiet_interrupts
+
+    quiet_interrupts()
     options = {"endpoint": localstack_endpoint}
     replays = []
     with Progress(len(props)) as bar:
@@ -223,7 +250,7 @@ def run(targets, oracle, profile, properties, features, strictness, seed, max_ex
 
         result = run_suite(props, target_specs, oracle_spec=oracle, profile=PROFILES[profile], strictness=strictness,
                            seed=seed, max_examples=max_examples, target_options=options, progress=progress,
-                           on_example=bar.advance)
+                           on_example=bar.advance, workers=workers)
     verdicts = None
     if gate is not None:
         from rolecall.ledger import add_replays

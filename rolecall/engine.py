@@ -8,6 +8,7 @@ The pytest plugin and `rolecall run` both drive this module.
 """
 from __future__ import annotations
 
+import contextlib
 import time
 import unittest
 from collections import Counter
@@ -46,10 +47,16 @@ class Profile:
     seed: int | None  # None: random
     database: str | None = None  # "directory", "redis", "github" or None
     generate: bool = True  # False: only replay what the example database holds
+    # Successful shrinks Hypothesis may make in a round before it stops and reports what it
+    # has (its own limit: 500, or five minutes). Shrinking is where most divergences are
+    # found (its steps slip into neighbouring bugs) and where most of a cell's time goes;
+    # rolecall's minimiser then reduces what was left. A count, not seconds, so a seeded run
+    # finds the same divergences on a loaded machine. None: Hypothesis's limits.
+    max_shrinks: int | None = None
 
 
 PROFILES = {
-    "ci": Profile("ci", max_examples=40, rounds=2, seed=0),
+    "ci": Profile("ci", max_examples=40, rounds=2, seed=0, max_shrinks=100),
     "dev": Profile("dev", max_examples=150, rounds=3, seed=None, database="directory"),
     "explore": Profile("explore", max_examples=1000, rounds=10, seed=None, database="directory"),
     # Replays the example database's counterexamples (shared through Redis or a CI cache)
@@ -230,7 +237,8 @@ def explore(prop: Property, target: Target, oracle: Target, *, profile: Profile 
         if base_seed is not None and generate:
             test = hseed(base_seed * 1000 + round_no)(test)
         try:
-            test()
+            with _shrink_limit(profile.max_shrinks):
+                test()
         except Unsatisfiable:
             if cell.examples == 0:
                 cell.error = f"{prop.name}: the strategy produced no scenario the reference model accepts"
@@ -265,6 +273,22 @@ def explore(prop: Property, target: Target, oracle: Target, *, profile: Profile 
             cell.flaky[div_id] = cell.findings.pop(div_id).divergence
     cell.seconds = time.perf_counter() - started
     return cell
+
+
+@contextlib.contextmanager
+def _shrink_limit(max_shrinks: int | None):
+    """Hypothesis reads its limit on successful shrinks from a module constant as it shrinks."""
+    from hypothesis.internal.conjecture import engine as conjecture
+
+    if max_shrinks is None or not hasattr(conjecture, "MAX_SHRINKS"):
+        yield
+        return
+    saved = conjecture.MAX_SHRINKS
+    conjecture.MAX_SHRINKS = max_shrinks
+    try:
+        yield
+    finally:
+        conjecture.MAX_SHRINKS = saved
 
 
 def _is_flaky_wrapper(exc: BaseException) -> bool:

@@ -2,6 +2,13 @@
 
 The CLI and the pytest plugin both build a `RunResult` here; reports and the baseline
 gate read it.
+
+With `workers` > 1 and several targets, targets run side by side in worker processes
+(lanes): a target's cells stay in one lane, in order, and the slowest targets (lowest
+`budget_scale`, e.g. LocalStack, whose work happens in its own server process) get lanes of
+their own. The wall time becomes the slowest lane's instead of the sum; what each cell finds
+does not change (every cell is seeded on its own). Results come back as the cells pytest-xdist
+workers send (`Cell.to_dict`) and are merged in the sequential order.
 """
 from __future__ import annotations
 
@@ -56,8 +63,15 @@ def run(properties: list[Property], target_specs: list[str], *, oracle_spec: str
         profile: Profile = PROFILES["ci"], strictness: str = "code", seed: int | None = None,
         max_examples: int | None = None, target_options: dict[str, Any] | None = None,
         progress: Callable[[str, Cell | None], None] | None = None,
-        on_example: Callable[[Cell], None] | None = None) -> RunResult:
+        on_example: Callable[[Cell], None] | None = None, workers: int = 1) -> RunResult:
     options = target_options or {}
+    lanes = plan_lanes(target_specs, workers, options)
+    if len(lanes) > 1 and _catalogued(properties):
+        from rolecall.lanes import run_lanes
+
+        return run_lanes(lanes, properties, target_specs, oracle_spec=oracle_spec, profile=profile,
+                         strictness=strictness, seed=seed, max_examples=max_examples, options=options,
+                         progress=progress, on_example=on_example)
     result = RunResult(run_id=new_run_id(), started=dt.datetime.now(dt.timezone.utc).isoformat(),
                        profile=profile.name, strictness=strictness, oracle=oracle_spec, targets=list(target_specs),
                        seed=profile.seed if seed is None else seed)
@@ -93,6 +107,36 @@ def run(properties: list[Property], target_specs: list[str], *, oracle_spec: str
         oracle.close()
         result.finished = dt.datetime.now(dt.timezone.utc).isoformat()
     return result
+
+
+def plan_lanes(target_specs: list[str], workers: int, options: dict[str, Any]) -> list[list[str]]:
+    """Targets into at most `workers` lanes, slowest first, each to the least loaded lane
+    (a target's expected cost: 1 / budget_scale)."""
+    if workers <= 1 or len(target_specs) <= 1:
+        return [list(target_specs)]
+
+    def cost(spec: str) -> float:
+        try:
+            return 1.0 / max(make_target(spec, options).budget_scale, 0.01)
+        except Exception:  # noqa: BLE001 - it fails again, and is reported, when the lane opens it
+            return 1.0
+
+    costs = {spec: cost(spec) for spec in target_specs}
+    lanes: list[list[str]] = [[] for _ in range(min(workers, len(target_specs)))]
+    load = [0.0] * len(lanes)
+    for spec in sorted(target_specs, key=lambda t: -costs[t]):
+        i = load.index(min(load))
+        lanes[i].append(spec)
+        load[i] += costs[spec]
+    return [sorted(lane, key=target_specs.index) for lane in lanes if lane]
+
+
+def _catalogued(properties: list[Property]) -> bool:
+    """Worker processes find properties by name in the catalogue (strategies do not pickle)."""
+    from rolecall.conformance import CATALOGUE
+
+    known = {p.name: p for p in CATALOGUE}
+    return all(known.get(p.name) is p for p in properties)
 
 
 def env_flag(name: str) -> bool:

@@ -1,8 +1,10 @@
 """Scale-out on existing machinery: pytest-xdist inside a machine, a shared Hypothesis
 example database on a real Redis server across processes, --shard for CI matrices."""
+import contextlib
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -108,3 +110,79 @@ def test_shard_option_selects_a_slice(tmp_path):
     assert len(listed) == len(expected)
     bad = _pytest("--collect-only", "--shard", "3/2")
     assert bad.returncode != 0 and "--shard expects" in bad.stderr + bad.stdout
+
+
+# ----------------------------------------------------------------------------- lanes in `rolecall run`
+
+ROLECALL = Path(sys.executable).with_name("rolecall")
+LANE_RUN = ["run", "--target", "moto", "--target", "moto+auth", "--property", "session_duration_and_expiry",
+            "--property", "assume_role_trust_and_identity", "--max-examples", "6"]
+
+
+def _rolecall(*args, cwd):
+    env = {k: v for k, v in os.environ.items() if k != "MOTO_ACCOUNT_ID"}
+    return subprocess.run([str(ROLECALL), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+
+
+def _findings(report: Path) -> tuple:
+    rows = [json.loads(line) for line in (report / "results.jsonl").read_text().splitlines()]
+    cells = [(r["property"], r["target"], r["verdict"], r["examples"], sorted(r["divergences"])) for r in rows]
+    return cells, sorted(d["id"] for d in json.loads((report / "divergences.json").read_text()))
+
+
+def test_plan_lanes_gives_the_slowest_target_a_lane_of_its_own():
+    from rolecall.session import plan_lanes
+
+    assert plan_lanes(["moto", "moto+auth", "localstack"], 2, {}) == [["localstack"], ["moto", "moto+auth"]]
+    assert plan_lanes(["moto", "moto+auth"], 1, {}) == [["moto", "moto+auth"]]
+    assert plan_lanes(["moto"], 4, {}) == [["moto"]]
+    assert sorted(map(tuple, plan_lanes(["moto", "moto+auth", "reference"], 8, {}))) == [
+        ("moto",), ("moto+auth",), ("reference",)]
+
+
+def test_targets_side_by_side_find_what_one_after_another_finds(tmp_path):
+    found = {}
+    for workers in ("1", "2"):
+        p = _rolecall(*LANE_RUN, "--workers", workers, "--report-dir", str(tmp_path / workers), cwd=tmp_path)
+        assert p.returncode in (0, 1), p.stderr[-2000:]
+        found[workers] = _findings(tmp_path / workers / "latest")
+    assert found["1"][1], "the run found no divergence to compare"
+    assert found["1"] == found["2"]
+
+
+def _lanes(pid: int) -> set[int]:
+    """The run's worker processes (multiprocessing's resource tracker is a child too)."""
+    out: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            for child in (task / "children").read_text().split():
+                if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():
+                    out.add(int(child))
+    return out
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupted_run_stops_its_lanes_and_marks_the_report(tmp_path, sig):
+    env = {k: v for k, v in os.environ.items() if k != "MOTO_ACCOUNT_ID"}
+    argv = [a if a != "6" else "5000" for a in LANE_RUN]
+    proc = subprocess.Popen([str(ROLECALL), *argv, "--workers", "2", "--report-dir", str(tmp_path / "reports")],
+                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while len(_lanes(proc.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        lanes = _lanes(proc.pid)
+        assert len(lanes) >= 2, "the run did not start its lanes"
+        time.sleep(3)  # exploring has begun in both
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=180)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, (out + err)[-2000:]
+    assert "Traceback" not in err, err[-2000:]
+    for pid in lanes:
+        assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text(), \
+            f"lane process {pid} outlived the run"
+    summary = json.loads((tmp_path / "reports" / "latest" / "summary.json").read_text())
+    assert summary["interrupted"] is True and summary["complete"] is False
