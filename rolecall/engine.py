@@ -51,7 +51,8 @@ class Profile:
     # has (its own limit: 500, or five minutes). Shrinking is where most divergences are
     # found (its steps slip into neighbouring bugs) and where most of a cell's time goes;
     # rolecall's minimiser then reduces what was left. A count, not seconds, so a seeded run
-    # finds the same divergences on a loaded machine. None: Hypothesis's limits.
+    # finds the same divergences on a loaded machine; scaled by a target's budget_scale as
+    # examples are. None: Hypothesis's limits.
     max_shrinks: int | None = None
 
 
@@ -229,6 +230,7 @@ def explore(prop: Property, target: Target, oracle: Target, *, profile: Profile 
         found_before = len(cell.findings)
         test = given(prop.strategy())(body)
         budget = max_examples or max(5, int(profile.max_examples * target.budget_scale))
+        max_shrinks = profile.max_shrinks and max(10, int(profile.max_shrinks * target.budget_scale))
         test = settings(max_examples=budget, deadline=None, database=db,
                         report_multiple_bugs=True, verbosity=Verbosity.quiet, print_blob=False,
                         phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink)
@@ -237,7 +239,7 @@ def explore(prop: Property, target: Target, oracle: Target, *, profile: Profile 
         if base_seed is not None and generate:
             test = hseed(base_seed * 1000 + round_no)(test)
         try:
-            with _shrink_limit(profile.max_shrinks):
+            with _shrink_limit(max_shrinks):
                 test()
         except Unsatisfiable:
             if cell.examples == 0:
