@@ -23,27 +23,7 @@ from rolecall.ledger import Baseline, add_replays, replay_baseline
 ROLECALL = Path(sys.executable).parent / "rolecall"
 PROPERTY = "assume_role_trust_and_identity"
 
-PLANTED = textwrap.dedent('''
-    """The reference model with a planted bug: AccessDenied comes back as AccessDeniedException."""
-    from rolecall.targets.base import CallFailed
-    from rolecall.targets.reference import ReferenceTarget
-
-
-    class Renamed(ReferenceTarget):
-        name = "planted_target:factory"
-
-        def call(self, credentials, service, action, params):
-            try:
-                return super().call(credentials, service, action, params)
-            except CallFailed as exc:
-                if exc.code == "AccessDenied":
-                    raise CallFailed("AccessDeniedException", exc.http_status, exc.message) from None
-                raise
-
-
-    def factory():
-        return Renamed()
-''')
+PLANTED = (Path(__file__).parent / "renamed_target.py").read_text()
 
 UNREACHABLE = textwrap.dedent('''
     """A target whose server is down."""

@@ -32,23 +32,8 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 PROPERTIES = ["assume_role_trust_and_identity", "session_duration_and_expiry"]  # quick to shrink
 PLANTED = "html_targets:factory"
 
-TARGETS = textwrap.dedent('''
-    from rolecall.targets.base import CallFailed, Target, TargetUnavailable
-    from rolecall.targets.reference import ReferenceTarget
-
-
-    class Renamed(ReferenceTarget):
-        """The reference model with a planted bug: AccessDenied comes back as AccessDeniedException."""
-
-        name = "html_targets:factory"
-
-        def call(self, credentials, service, action, params):
-            try:
-                return super().call(credentials, service, action, params)
-            except CallFailed as exc:
-                if exc.code == "AccessDenied":
-                    raise CallFailed("AccessDeniedException", exc.http_status, exc.message) from None
-                raise
+TARGETS = (Path(__file__).parent / "renamed_target.py").read_text() + textwrap.dedent('''
+    from rolecall.targets.base import Target, TargetUnavailable
 
 
     class Down(Target):
@@ -62,10 +47,6 @@ TARGETS = textwrap.dedent('''
 
         def call(self, credentials, service, action, params):
             raise TargetUnavailable("down")
-
-
-    def factory():
-        return Renamed()
 
 
     def down():

@@ -213,27 +213,7 @@ def test_repro_scripts_are_standalone_boto3_and_reproduce(result, report, tmp_pa
         assert f"still differs from AWS at step '{d.step_id}'" in p.stdout
 
 
-PLANTED = textwrap.dedent('''
-    """The reference model with a planted bug: AccessDenied comes back as AccessDeniedException."""
-    from rolecall.targets.base import CallFailed
-    from rolecall.targets.reference import ReferenceTarget
-
-
-    class Renamed(ReferenceTarget):
-        name = "reports_planted:factory"
-
-        def call(self, credentials, service, action, params):
-            try:
-                return super().call(credentials, service, action, params)
-            except CallFailed as exc:
-                if exc.code == "AccessDenied":
-                    raise CallFailed("AccessDeniedException", exc.http_status, exc.message) from None
-                raise
-
-
-    def factory():
-        return Renamed()
-''')
+PLANTED = (Path(__file__).parent / "renamed_target.py").read_text()
 
 
 def test_repro_for_a_target_outside_boto_replays_through_rolecall(tmp_path, monkeypatch):
