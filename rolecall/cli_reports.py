@@ -86,8 +86,8 @@ def baseline() -> None:
 @FROM
 @BASELINE
 @REPORTS
-@click.option("--reason", default="accepted: found by rolecall, to be triaged", show_default=True,
-              help="Why these divergences are accepted (for new entries).")
+@click.option("--reason", help="Why these divergences are accepted (for new entries). Default: a line per "
+                                "divergence saying what the target does and which AWS rule it breaks.")
 @click.option("--ticket", help="An issue tracking them (for new entries).")
 @click.option("--expires", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="YYYY-MM-DD",
               help="After this day the new entries fail the gate again.")

@@ -155,10 +155,11 @@ class Baseline:
         return v
 
     # ------------------------------------------------------------------ writing
-    def update(self, divergences: Iterable[dict], *, reason: str, day: dt.date, ticket: str | None = None,
+    def update(self, divergences: Iterable[dict], *, reason: str | None, day: dt.date, ticket: str | None = None,
                expires: dt.date | None = None) -> dict[str, dict[str, list[str]]]:
         """Accept divergences (records of a report's divergences.json): add new entries with
-        their minimal scenario, refresh last_seen of known ones. Returns target -> added/refreshed ids."""
+        their minimal scenario, refresh last_seen of known ones. Returns target -> added/refreshed ids.
+        Without `reason`, each new entry says what differs and which AWS rule it breaks."""
         changes: dict[str, dict[str, list[str]]] = {}
         for rec in divergences:
             target, div_id = rec["target"], rec["id"]
@@ -170,7 +171,8 @@ class Baseline:
                 entry = table[div_id] = {
                     "id": div_id, "property": rec["property"], "call": rec["call"], "level": rec["level"],
                     "signature": rec["signature"], "summary": rec.get("summary", ""), "first_seen": day.isoformat(),
-                    "last_seen": day.isoformat(), "reason": reason, "source": rec.get("source") or ""}
+                    "last_seen": day.isoformat(), "reason": reason or default_reason(rec),
+                    "source": rec.get("source") or ""}
                 if ticket:
                     entry["ticket"] = ticket
                 if expires:
@@ -369,3 +371,22 @@ class Verdicts:
 
     def markdown(self) -> str:
         return self.text()
+
+
+def default_reason(rec: dict) -> str:
+    """One line: what the target does where AWS does otherwise, and the rule (see `source`)."""
+    from rolecall.targets.reference.evaluation import RULES
+
+    target, call, exp, obs = rec["target"], rec["call"], rec.get("expected", {}), rec.get("observed", {})
+
+    def said(o: dict) -> str:
+        return "ok" if o.get("outcome") == "ok" else str(o.get("code") or o.get("outcome"))
+
+    if exp.get("outcome") == "error" and obs.get("outcome") == "ok":
+        what = f"{target} allows {call} where AWS refuses it with {said(exp)}"
+    elif exp.get("outcome") == "ok" and obs.get("outcome") == "error":
+        what = f"{target} refuses {call} with {said(obs)} where AWS allows it"
+    else:
+        what = f"{target} answers {call} with {said(obs)} where AWS answers {said(exp)}"
+    rule = RULES.get(rec.get("rule") or exp.get("reason") or "")
+    return f"{what}: {rule}" if rule else what

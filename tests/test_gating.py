@@ -107,6 +107,11 @@ def test_expired_entries_fail_and_unseen_ones_are_unobserved(workdir):
     assert gate["expired"] and not gate["new"]
 
     doc = json.loads(ledger_file.read_text())
+    # no --reason: each entry says what the target does and which AWS rule it breaks
+    for entry in doc["divergences"]:
+        assert entry["reason"].startswith(f"planted_target:factory answers {entry['call']} with AccessDeniedException "
+                                          "where AWS answers AccessDenied"), entry["reason"]
+        assert entry["source"].startswith("https://docs.aws.amazon.com/"), entry
     tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
     for entry in doc["divergences"]:
         entry["expires"] = tomorrow

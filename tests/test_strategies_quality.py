@@ -21,7 +21,7 @@ import rolecall.targets.reference as reference_package
 from rolecall.outcome import ERROR, OK, UNSUPPORTED
 from rolecall.strategies import FAMILIES
 from rolecall.targets.reference import reference
-from rolecall.targets.reference.evaluation import REASONS
+from rolecall.targets.reference.evaluation import REASONS, RULES
 
 N = 150
 MIN_SHARE = 0.20
@@ -34,6 +34,13 @@ def model_labels() -> set[str]:
     for module in Path(reference_package.__file__).parent.glob("*.py"):
         raised |= set(re.findall(r'reason="([a-z][a-z-]+)"', module.read_text(encoding="utf-8")))
     return set(REASONS) | raised
+
+
+def test_every_reason_label_says_in_one_line_what_aws_does():
+    """A baseline entry's reason quotes these lines (rolecall baseline update)."""
+    missing = model_labels() - set(RULES)
+    assert not missing, f"labels without a RULES line: {sorted(missing)}"
+    assert all(len(line) <= 100 and "\n" not in line for line in RULES.values())
 
 
 @functools.lru_cache(maxsize=None)
