@@ -6,6 +6,12 @@ URL` (or ROLECALL_LOCALSTACK_ENDPOINT, which pytest-xdist workers inherit) uses 
 instead, e.g. the Docker image. Accounts: LocalStack takes the account from a 12-digit
 access key id; each target picks its ids from a random base, so workers sharing one server
 never share an account.
+
+Memory: LocalStack keeps every account it has seen, each with every AWS managed policy loaded
+(about 11 MB an account), so a server fed fresh accounts grows by about a gigabyte a minute.
+A server rolecall started is restarted between scenarios once its resident memory passes
+ROLECALL_LOCALSTACK_MAX_RSS_MB (default 3072); scenarios are self-contained, so nothing is
+lost but the restart's few seconds. A server given by endpoint is left alone.
 """
 from __future__ import annotations
 
@@ -17,6 +23,9 @@ from rolecall.targets.boto import Boto3Target
 from rolecall.targets.localstack_server import LocalStackServer, LocalStackUnavailable, wait_healthy
 
 ENDPOINT_ENV = "ROLECALL_LOCALSTACK_ENDPOINT"
+MAX_RSS_ENV = "ROLECALL_LOCALSTACK_MAX_RSS_MB"
+#: scenarios between two looks at the server's memory
+CHECK_EVERY = 20
 
 _shared: LocalStackServer | None = None
 _shared_lock = threading.Lock()
@@ -41,6 +50,13 @@ class LocalStackTarget(Boto3Target):
     def __init__(self, endpoint: str | None = None) -> None:
         super().__init__()
         self._given = endpoint or os.environ.get(ENDPOINT_ENV) or None
+        self._runs = 0
+        self.restarts = 0
+        try:
+            self.max_rss_mb = int(os.environ.get(MAX_RSS_ENV, "3072"))
+        except ValueError:
+            raise TargetUnavailable(f"localstack: {MAX_RSS_ENV} must be a number of MiB, "
+                                    f"not {os.environ[MAX_RSS_ENV]!r}") from None
 
     def open(self) -> None:
         if self.endpoint_url is not None:
@@ -54,6 +70,22 @@ class LocalStackTarget(Boto3Target):
         except LocalStackUnavailable as exc:
             raise TargetUnavailable(f"localstack: {exc}") from None
 
+    def begin(self, names) -> None:
+        self._runs += 1
+        if self._given or self._runs % CHECK_EVERY:
+            return
+        server = shared_server()
+        if server.pid is None or resident_mb(server.pid) <= self.max_rss_mb:
+            return
+        server.stop()
+        server.port = None  # a fresh port: the old one may linger in TIME_WAIT
+        try:
+            self.endpoint_url = server.start()
+        except LocalStackUnavailable as exc:
+            raise TargetUnavailable(f"localstack: restart after {self.max_rss_mb} MiB: {exc}") from None
+        self._clients.clear()
+        self.restarts += 1
+
     def close(self) -> None:
         # The shared server lives until the process exits (other targets may still use it).
         self._clients.clear()
@@ -64,3 +96,15 @@ class LocalStackTarget(Boto3Target):
 
 def localstack(endpoint: str | None = None) -> LocalStackTarget:
     return LocalStackTarget(endpoint)
+
+
+def resident_mb(pid: int) -> float:
+    """A process's resident memory in MiB (Linux /proc; 0 where it cannot be read)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        pass
+    return 0.0

@@ -16,6 +16,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from conftest import ROOT
 from rolecall.targets import localstack_server as ls
 from rolecall.targets.localstack_server import (
     LocalStackServer,
@@ -232,3 +233,37 @@ def test_start_timeout_is_one_line_naming_the_log(tmp_path):
     assert msg.startswith("LocalStack 4.14.0 did not become healthy within 0s")
     assert str(srv.log_path) in msg and srv.log_path.exists()
     assert srv.pid is None and srv.endpoint is None
+
+
+RESTART_SCRIPT = """
+import json, os, sys
+from rolecall.scenario import load
+from rolecall.targets.localstack import CHECK_EVERY, LocalStackTarget, shared_server
+
+scenario = load(sys.argv[1])
+target = LocalStackTarget()
+target.open()
+first_pid = shared_server().pid
+runs = []
+for _ in range(CHECK_EVERY + 2):
+    run = target.run(scenario)
+    runs.append([(o.id, o.outcome, o.code) for o in run.outcomes])
+print(json.dumps({"restarts": target.restarts, "first_pid": first_pid, "pid": shared_server().pid,
+                  "first_alive": os.path.exists(f"/proc/{first_pid}"), "runs": runs}))
+"""
+
+
+def test_a_server_past_its_memory_limit_is_restarted_between_scenarios(tmp_path):
+    """LocalStack keeps every fresh account (~11 MB each); rolecall restarts a server it started
+    once it passes ROLECALL_LOCALSTACK_MAX_RSS_MB, and scenarios after it answer as before."""
+    scenario = ROOT / "scenarios" / "chaining" / "chained-caller-arn-is-session-arn.json"
+    env = {k: v for k, v in os.environ.items() if k != "ROLECALL_LOCALSTACK_ENDPOINT"}
+    env["ROLECALL_LOCALSTACK_MAX_RSS_MB"] = "1"
+    p = subprocess.run([sys.executable, "-c", RESTART_SCRIPT, str(scenario)], env=env, capture_output=True,
+                       text=True, timeout=600)
+    assert p.returncode == 0, p.stderr[-2000:]
+    out = json.loads(p.stdout.strip().splitlines()[-1])
+    assert out["restarts"] == 1
+    assert out["pid"] != out["first_pid"] and not out["first_alive"]
+    assert all(r == out["runs"][0] for r in out["runs"]), out["runs"]
+    assert out["runs"][0] and all(o[1] == "ok" for o in out["runs"][0])
