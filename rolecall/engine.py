@@ -24,6 +24,8 @@ from rolecall.outcome import ERROR, OK, UNSUPPORTED, Run
 from rolecall.scenario import Scenario
 from rolecall.targets.base import Target, TargetUnavailable
 
+#: clean replays of a minimal scenario that confirm a divergence (the minimiser's last check
+#: counts as the first)
 CONFIRM_REPLAYS = 3
 
 
@@ -313,14 +315,17 @@ def reduce(prop: Property, finding: Finding, target: Target, oracle: Target, str
             return True
         return False
 
-    minimal = minimise(finding.divergence.scenario, finding.divergence.step_id, still_diverges)
+    # a slow target gets a share of the seconds, as it gets a share of the examples
+    minimal = minimise(finding.divergence.scenario, finding.divergence.step_id, still_diverges,
+                       seconds=3.0 * min(1.0, target.budget_scale))
     if still_diverges(minimal):
         finding.divergence, finding.expected, finding.observed = last["div"], last["expected"], last["observed"]
+        finding.reproduced = 1
 
 
 def confirm(prop: Property, finding: Finding, target: Target, oracle: Target, strictness: str) -> None:
     """Replay the minimal scenario: it must give the same divergence id every time."""
-    for _ in range(CONFIRM_REPLAYS):
+    for _ in range(CONFIRM_REPLAYS - finding.reproduced):
         _, _, div = compare_once(prop, finding.divergence.scenario, target, oracle, strictness)
         if div is None or div.id != finding.divergence.id:
             finding.confirmed = False
