@@ -218,10 +218,12 @@ def run(targets, oracle, profile, properties, features, strictness, seed, max_ex
         except LedgerError as exc:
             raise Fatal(str(exc)) from None
 
-    def stop(signum, frame):  # a cancelled CI job still writes a report marked interrupted
-        raise KeyboardInterrupt
+    from rolecall.engine import STOP_REQUESTED, request_stop
 
-    signal.signal(signal.SIGTERM, stop)
+    STOP_REQUESTED.clear()
+    # a cancelled CI job (SIGTERM) or Ctrl-C still writes a report marked interrupted
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
     from rolecall.lanes import quiet_interrupts
 
     quiet_interrupts()

@@ -9,6 +9,7 @@ The pytest plugin and `rolecall run` both drive this module.
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 import unittest
 from collections import Counter
@@ -157,7 +158,21 @@ def _flatten(exc: BaseException) -> list[BaseException]:
     return [e for sub in inner for e in _flatten(sub)]
 
 
+#: set by an interrupt's signal handler: the next example (or replay) raises KeyboardInterrupt,
+#: even when the handler's own KeyboardInterrupt landed somewhere that swallows it (a
+#: garbage-collector callback)
+STOP_REQUESTED = threading.Event()
+
+
+def request_stop(signum=None, frame=None) -> None:
+    """A signal handler: stop the run at the next safe point, and now if possible."""
+    STOP_REQUESTED.set()
+    raise KeyboardInterrupt
+
+
 def compare_once(prop: Property, scenario: Scenario, target: Target, oracle: Target, strictness: str):
+    if STOP_REQUESTED.is_set():
+        raise KeyboardInterrupt
     expected = oracle.run(scenario)
     observed = target.run(scenario)
     diff = None

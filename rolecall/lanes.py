@@ -73,9 +73,11 @@ def run_lanes(lanes: list[list[str]], properties: list[Property], target_specs: 
         try:
             try:
                 handle(events.get(timeout=0.5))
-                continue
             except queuelib.Empty:
                 pass
+            except (EOFError, OSError, ValueError):
+                if grace_until is None:  # a message cut by an interrupt is lost; otherwise it is a fault
+                    raise
             for i, p in enumerate(procs):
                 if i not in done and not p.is_alive():
                     with contextlib.suppress(queuelib.Empty):  # what it sent before it exited
@@ -114,11 +116,10 @@ def _lane(index: int, specs: list[str], names: list[str], oracle_spec: str, prof
           seed: int | None, max_examples: int | None, options: dict[str, Any], events) -> None:
     """A worker process: the sequential run over this lane's targets."""
     os.setpgrp()  # a terminal's Ctrl-C reaches the parent only; it passes one SIGINT on
+    from rolecall.engine import request_stop
 
-    def stop(signum, frame):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
     quiet_interrupts()
     _die_with_parent()
     report: dict[str, Any] = {}
