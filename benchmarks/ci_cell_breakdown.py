@@ -109,8 +109,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.repeats > 1:
                 same = all(r["ids"] == base_ids for r in found["ci"])
                 print(f"{prop.name[:35]:<36}repeats of the seeded cell found {'the same' if same else 'DIFFERENT'} "
-                      f"ids: {[len(r['ids']) for r in found['shrink']]} "
-                      f"({len(set.intersection(*[r['ids'] for r in found['shrink']]))} in all)")
+                      f"ids: {[len(r['ids']) for r in found['ci']]} "
+                      f"({len(set.intersection(*[r['ids'] for r in found['ci']]))} in all)")
             for variant, runs in found.items():
                 m = {k: median([r[k] for r in runs]) for k in ("total", "shrink", "reduce", "confirm", "examples")}
                 search = m["total"] - m["shrink"] - m["reduce"] - m["confirm"]
