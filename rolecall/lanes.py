@@ -121,7 +121,9 @@ def _lane(index: int, specs: list[str], names: list[str], oracle_spec: str, prof
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     quiet_interrupts()
-    _die_with_parent()
+    from rolecall.targets.localstack_server import _die_with_parent
+
+    _die_with_parent()  # SIGTERM when the run dies, as for a LocalStack server it starts
     report: dict[str, Any] = {}
     try:
         from rolecall.conformance import CATALOGUE
@@ -169,11 +171,3 @@ def quiet_interrupts() -> None:
             default(unraisable)
 
     sys.unraisablehook = hook
-
-
-def _die_with_parent() -> None:
-    with contextlib.suppress(Exception):
-        import ctypes
-
-        PR_SET_PDEATHSIG = 1
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
