@@ -256,7 +256,7 @@ def explore(prop: Property, target: Target, oracle: Target, *, profile: Profile 
         if base_seed is not None and generate:
             test = hseed(base_seed * 1000 + round_no)(test)
         try:
-            with _shrink_limit(max_shrinks):
+            with _hypothesis_limits(max_shrinks, counted=base_seed is not None and generate):
                 test()
         except Unsatisfiable:
             if cell.examples == 0:
@@ -294,20 +294,42 @@ def explore(prop: Property, target: Target, oracle: Target, *, profile: Profile 
     return cell
 
 
+class _NoWallClock:
+    """Hypothesis's conjecture engine's view of `time`, without its one wall-clock rule on
+    generating: "stop looking for more bugs ten seconds after the first" (a loaded machine
+    would then search a seeded cell less than an idle one). Its other limits are counts."""
+
+    def __getattr__(self, name: str):
+        return getattr(time, name)
+
+    @staticmethod
+    def monotonic() -> float:
+        return 0.0
+
+
 @contextlib.contextmanager
-def _shrink_limit(max_shrinks: int | None):
-    """Hypothesis reads its limit on successful shrinks from a module constant as it shrinks."""
+def _hypothesis_limits(max_shrinks: int | None, *, counted: bool):
+    """Hypothesis reads its limits from module constants as it runs. `max_shrinks`: the
+    successful shrinks a round may make. `counted` (a seeded run): no limit in seconds, so the
+    same seed explores the same examples however fast the target answers; the shrink count
+    bounds shrinking instead of Hypothesis's five minutes."""
     from hypothesis.internal.conjecture import engine as conjecture
 
-    if max_shrinks is None or not hasattr(conjecture, "MAX_SHRINKS"):
-        yield
-        return
-    saved = conjecture.MAX_SHRINKS
-    conjecture.MAX_SHRINKS = max_shrinks
+    patches: dict[str, object] = {}
+    if max_shrinks is not None and hasattr(conjecture, "MAX_SHRINKS"):
+        patches["MAX_SHRINKS"] = max_shrinks
+    if counted and hasattr(conjecture, "time") and hasattr(conjecture, "MAX_SHRINKING_SECONDS"):
+        patches["time"] = _NoWallClock()
+        if max_shrinks is not None:
+            patches["MAX_SHRINKING_SECONDS"] = float("inf")
+    saved = {name: getattr(conjecture, name) for name in patches}
+    for name, value in patches.items():
+        setattr(conjecture, name, value)
     try:
         yield
     finally:
-        conjecture.MAX_SHRINKS = saved
+        for name, value in saved.items():
+            setattr(conjecture, name, value)
 
 
 def _is_flaky_wrapper(exc: BaseException) -> bool:
@@ -330,9 +352,8 @@ def reduce(prop: Property, finding: Finding, target: Target, oracle: Target, str
             return True
         return False
 
-    # a slow target gets a share of the seconds, as it gets a share of the examples
     minimal = minimise(finding.divergence.scenario, finding.divergence.step_id, still_diverges,
-                       seconds=3.0 * min(1.0, target.budget_scale))
+                       budget=target.minimise_replays)
     if still_diverges(minimal):
         finding.divergence, finding.expected, finding.observed = last["div"], last["expected"], last["observed"]
         finding.reproduced = 1

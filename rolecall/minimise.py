@@ -81,18 +81,16 @@ def _statement_lists(d: dict) -> list[tuple]:
 
 
 def minimise(scenario: Scenario, keep_step: str, still_diverges: Callable[[Scenario], bool],
-             budget: int = 40, seconds: float = 3.0) -> Scenario:
-    """At most `budget` replays and about `seconds` of them (slow targets get fewer)."""
-    import time
-
-    deadline = time.monotonic() + seconds
+             budget: int = 40) -> Scenario:
+    """At most `budget` replays: a count, not seconds, so a seeded run reports the same minimal
+    scenario on a loaded machine as on an idle one."""
     current = scenario.to_dict()
     tries = 0
     progress = True
-    while progress and tries < budget and time.monotonic() < deadline:
+    while progress and tries < budget:
         progress = False
         for delete in _candidates(current, keep_step):
-            if tries >= budget or time.monotonic() >= deadline:
+            if tries >= budget:
                 break
             trial = copy.deepcopy(current)
             try:

@@ -65,6 +65,9 @@ class Target(abc.ABC):
     capabilities: frozenset[str] = frozenset()
     #: share of a profile's example budget this target gets (a slow target searches less)
     budget_scale: float = 1.0
+    #: replays rolecall's minimiser may spend on each divergence Hypothesis shrank (a count, so
+    #: seeded runs report the same minimal scenarios on any machine)
+    minimise_replays: int = 40
 
     def __init__(self) -> None:
         self._nonce = secrets.token_hex(3)

@@ -1,6 +1,7 @@
 """Reliability and safety: bad input never crashes, secrets never leak, runs are
 deterministic, a broken target is recorded apart from divergences."""
 import contextlib
+import dataclasses
 import hashlib
 import io
 import json
@@ -175,6 +176,31 @@ def test_same_seed_and_profile_give_the_same_report(tmp_path):
         assert p.returncode in (0, 1), p.stderr[-2000:]
         reports.append(_comparable(tmp_path / name / "latest"))
     assert reports[0] == reports[1]
+
+
+def _explored(prop_name: str) -> tuple:
+    from rolecall import engine
+    from rolecall.targets import load_target
+
+    prop = next(p for p in CATALOGUE if p.name == prop_name)
+    with load_target("moto") as target, load_target("reference") as oracle:
+        profile = dataclasses.replace(PROFILES["ci"], rounds=1, max_shrinks=20)
+        cell = engine.explore(prop, target, oracle, profile=profile, max_examples=15)
+    return cell.examples, {i: f.divergence.scenario.dumps() for i, f in cell.findings.items()}
+
+
+def test_a_slow_machine_explores_a_seeded_cell_as_a_fast_one(monkeypatch):
+    """Every limit of a seeded run is a count: Hypothesis's "stop ten seconds after the first
+    bug" and its five-minute shrink limit, and rolecall's minimiser's, are set aside. A clock
+    that leaps a minute at every look (a machine far slower than this one) changes nothing."""
+    fast = _explored("bucket_owner_delegates_through_role")
+    assert fast[1], "the cell should find divergences on moto"
+    for name in ("monotonic", "perf_counter"):
+        clock = iter(range(0, 10**9, 60))
+        monkeypatch.setattr(time, name, lambda clock=clock: float(next(clock)))
+    slow = _explored("bucket_owner_delegates_through_role")
+    monkeypatch.undo()
+    assert slow == fast
 
 
 # ----------------------------------------------------------------------------- broken targets
