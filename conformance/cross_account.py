@@ -9,6 +9,7 @@ from rolecall.strategies.delegation import cross_account_scenarios
 PROPERTIES = [
     Property(
         name="cross_account_assume_role",
+        cost=48,
         behaviour="delegate access",
         feature="cross_account",
         strategy=cross_account_scenarios,

@@ -9,6 +9,7 @@ from rolecall.strategies.cross_account_s3 import cross_account_s3_scenarios
 PROPERTIES = [
     Property(
         name="bucket_owner_delegates_through_role",
+        cost=72,
         behaviour="cross-account access: S3",
         feature="cross_account_s3",
         strategy=cross_account_s3_scenarios,

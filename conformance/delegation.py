@@ -10,6 +10,7 @@ from rolecall.strategies.delegation import delegation_scenarios
 PROPERTIES = [
     Property(
         name="assume_role_trust_and_identity",
+        cost=8,
         behaviour="delegate access",
         feature="delegation",
         strategy=assume_role_scenarios,
@@ -19,6 +20,7 @@ PROPERTIES = [
     ),
     Property(
         name="same_account_assume_role",
+        cost=31,
         behaviour="delegate access",
         feature="delegation",
         strategy=delegation_scenarios,

@@ -9,6 +9,7 @@ from rolecall.strategies.input_validation import input_validation_scenarios
 PROPERTIES = [
     Property(
         name="input_validation",
+        cost=9,
         behaviour="input validation",
         feature="input_validation",
         strategy=input_validation_scenarios,

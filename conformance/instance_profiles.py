@@ -9,6 +9,7 @@ from rolecall.strategies.instance_profiles import instance_profile_scenarios
 PROPERTIES = [
     Property(
         name="ec2_instance_profile_to_s3",
+        cost=4,
         behaviour="delegate access: EC2 to S3",
         feature="instance_profiles",
         strategy=instance_profile_scenarios,

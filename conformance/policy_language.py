@@ -9,6 +9,7 @@ from rolecall.strategies.policy_language import policy_language_scenarios
 PROPERTIES = [
     Property(
         name="policy_evaluation",
+        cost=43,
         behaviour="policy language",
         feature="policy_language",
         strategy=policy_language_scenarios,

@@ -8,6 +8,7 @@ from rolecall.strategies.role_chains import role_chain_scenarios
 PROPERTIES = [
     Property(
         name="redshift_style_role_chain",
+        cost=119,
         behaviour="cross-account access: Redshift and S3",
         feature="role_chains",
         strategy=role_chain_scenarios,

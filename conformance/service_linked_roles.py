@@ -9,6 +9,7 @@ from rolecall.strategies.service_linked_roles import service_linked_role_scenari
 PROPERTIES = [
     Property(
         name="service_linked_role_lifecycle",
+        cost=18,
         behaviour="service-linked roles",
         feature="service_linked_roles",
         strategy=service_linked_role_scenarios,

@@ -9,6 +9,7 @@ from rolecall.strategies.stateful import lockstep_scenarios
 PROPERTIES = [
     Property(
         name="lockstep_role_lifecycle",
+        cost=21,
         behaviour="role lifecycle",
         feature="stateful",
         strategy=lockstep_scenarios,

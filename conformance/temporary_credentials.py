@@ -9,6 +9,7 @@ from rolecall.strategies.temporary_credentials import temporary_credentials_scen
 PROPERTIES = [
     Property(
         name="session_duration_and_expiry",
+        cost=6,
         behaviour="temporary credentials",
         feature="temporary_credentials",
         strategy=temporary_credentials_scenarios,

@@ -40,6 +40,9 @@ class Property:
     strategy: Callable[[], st.SearchStrategy[Scenario]]
     description: str
     source: str
+    # Seconds a cell of it took on moto in the ci profile (docs/performance.md): under
+    # pytest-xdist the costliest cells start first, so no worker is left with a long one at the end.
+    cost: float = 10.0
 
 
 @dataclass(frozen=True)

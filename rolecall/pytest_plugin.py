@@ -84,6 +84,18 @@ def pytest_generate_tests(metafunc) -> None:
     metafunc.parametrize(("rolecall_property", "rolecall_target_name"), params)
 
 
+def pytest_collection_modifyitems(session, config, items) -> None:
+    """Under pytest-xdist, costliest properties first: workers take tests in collection order,
+    so a long cell started last would leave one worker running alone at the end."""
+    if not hasattr(config, "workerinput"):
+        return  # not a pytest-xdist worker (the controller does not collect)
+    rolecall = [i for i, item in enumerate(items)
+                if "rolecall_property" in getattr(getattr(item, "callspec", None), "params", {})]
+    ordered = sorted((items[i] for i in rolecall), key=lambda item: -item.callspec.params["rolecall_property"].cost)
+    for i, item in zip(rolecall, ordered):
+        items[i] = item
+
+
 class _Targets:
     def __init__(self, config):
         self.config = config

@@ -112,6 +112,31 @@ def test_shard_option_selects_a_slice(tmp_path):
     assert bad.returncode != 0 and "--shard expects" in bad.stderr + bad.stdout
 
 
+def test_xdist_workers_take_the_costliest_properties_first():
+    """pytest-xdist hands tests out in collection order: a long cell left to the end runs on
+    one worker while the other idles, so workers collect the costliest properties first."""
+    from types import SimpleNamespace
+
+    from rolecall.conformance import CATALOGUE
+    from rolecall.pytest_plugin import pytest_collection_modifyitems
+
+    def item(prop, target):
+        return SimpleNamespace(callspec=SimpleNamespace(params={"rolecall_property": prop,
+                                                                "rolecall_target_name": target}))
+
+    other = SimpleNamespace(name="test_something_else")
+    items = [other] + [item(p, t) for p in CATALOGUE for t in ("moto", "moto+auth")]
+    as_collected = list(items)
+    pytest_collection_modifyitems(None, SimpleNamespace(), items)
+    assert items == as_collected, "one process keeps the catalogue's order"
+    pytest_collection_modifyitems(None, SimpleNamespace(workerinput={}), items)
+    assert items[0] is other
+    costs = [i.callspec.params["rolecall_property"].cost for i in items[1:]]
+    assert costs == sorted(costs, reverse=True)
+    assert items[1].callspec.params["rolecall_property"].name == "redshift_style_role_chain"
+    assert [i.callspec.params["rolecall_target_name"] for i in items[1:3]] == ["moto", "moto+auth"]
+
+
 # ----------------------------------------------------------------------------- lanes in `rolecall run`
 
 ROLECALL = Path(sys.executable).with_name("rolecall")
