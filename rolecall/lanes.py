@@ -1,10 +1,13 @@
 """Targets side by side: one worker process per lane of targets (planned in rolecall.session).
 
-Each lane runs the ordinary sequential run over its targets and sends what happens over one
+Each lane is planned a share of the targets; the parent hands a lane its cells (target x
+property) one at a time as it asks for work, and a lane whose own cells are done takes the
+costliest cell left of an in-process target planned for another lane (a server target, such
+as the LocalStack server a lane started, stays where it is). Lanes send what happens over one
 queue: cells starting, examples counted (for the progress display), finished cells (as
-`Cell.to_dict`, the form pytest-xdist workers use) and a last message with the lane's target
-errors. The parent merges the cells in the sequential order, so the report does not depend on
-which lane finished first.
+`Cell.to_dict`, the form pytest-xdist workers use), target errors, and a last message. Every
+cell is seeded on its own, so which lane runs it changes nothing; the parent merges the
+cells in the sequential order, so the report does not depend on which lane finished first.
 
 Interrupts: lanes run in process groups of their own, so a terminal's Ctrl-C reaches only the
 parent, which passes one SIGINT to each lane; a lane then stops as a sequential run does (its
@@ -31,11 +34,27 @@ INTERRUPT_GRACE_S = 60.0
 EXAMPLE_EVERY_S = 0.2
 
 
+def next_cell(lane: int, pending: list[list[tuple[str, str]]], movable: set[str],
+              cost: Callable[[tuple[str, str]], float]) -> tuple[str, str] | None:
+    """The cell (target, property) a lane that is ready runs next: the first of its own; with
+    none left, the costliest cell of another lane whose target may move between processes (an
+    in-process emulator: a server target stays in the lane that started its server)."""
+    if pending[lane]:
+        return pending[lane].pop(0)
+    stealable = [(other, i) for other, cells in enumerate(pending) if other != lane
+                 for i, cell in enumerate(cells) if cell[0] in movable]
+    if not stealable:
+        return None
+    # the costliest; among equals, the first in the sequential order
+    other, i = min(stealable, key=lambda oi: (-cost(pending[oi[0]][oi[1]]), oi))
+    return pending[other].pop(i)
+
+
 def run_lanes(lanes: list[list[str]], properties: list[Property], target_specs: list[str], *, oracle_spec: str,
               profile: Profile, strictness: str, seed: int | None, max_examples: int | None,
               options: dict[str, Any], progress: Callable[[str, Cell | None], None] | None,
               on_example: Callable[[Any], None] | None):
-    from rolecall.session import RunResult, new_run_id
+    from rolecall.session import RunResult, make_target, new_run_id, target_note
 
     result = RunResult(run_id=new_run_id(), started=dt.datetime.now(dt.timezone.utc).isoformat(),
                        profile=profile.name, strictness=strictness, oracle=oracle_spec, targets=list(target_specs),
@@ -43,21 +62,39 @@ def run_lanes(lanes: list[list[str]], properties: list[Property], target_specs: 
     ctx = multiprocessing.get_context("spawn")
     events = ctx.Queue()
     names = [p.name for p in properties]
+    costs = {p.name: p.cost for p in properties}
+    movable = set()
+    for spec in target_specs:
+        with contextlib.suppress(Exception):  # a target that does not load fails in its lane, and is reported
+            if make_target(spec, options).movable:
+                movable.add(spec)
+    # each lane's own cells, in the sequential order; lanes that run out take movable ones
+    pending = [[(spec, name) for spec in lane for name in names] for lane in lanes]
+    running: dict[int, tuple[str, str] | None] = {}
+    inboxes = [ctx.Queue() for _ in lanes]
     procs = [ctx.Process(target=_lane, name=f"rolecall-lane-{i}", daemon=True,
-                         args=(i, lane, names, oracle_spec, profile, strictness, seed, max_examples, options, events))
-             for i, lane in enumerate(lanes)]
+                         args=(i, oracle_spec, profile, strictness, seed, max_examples, options, events, inboxes[i]))
+             for i in range(len(lanes))]
     for p in procs:
         p.start()
     cells: list[Cell] = []
     done: dict[int, dict] = {}
     grace_until: float | None = None
 
+    def drop(spec: str) -> None:
+        for cells_of_lane in pending:
+            cells_of_lane[:] = [c for c in cells_of_lane if c[0] != spec]
+
     def handle(msg: tuple) -> None:
         kind = msg[0]
-        if kind == "start" and progress:
+        if kind == "ready":
+            lane = msg[1]
+            task = None if grace_until is not None else next_cell(lane, pending, movable,
+                                                                   lambda c: costs.get(c[1], 1.0))
+            running[lane] = task
+            inboxes[lane].put(task)
+        elif kind == "start" and progress:
             progress(msg[1], None)
-        elif kind == "note" and progress:
-            progress("!" + msg[1], None)
         elif kind == "example" and on_example:
             _, prop, target, examples, ids = msg
             on_example(SimpleNamespace(property=prop, target=target, examples=examples, findings=dict.fromkeys(ids)))
@@ -66,6 +103,13 @@ def run_lanes(lanes: list[list[str]], properties: list[Property], target_specs: 
             cells.append(cell)
             if progress:
                 progress(f"{cell.property} on {cell.target}", cell)
+        elif kind == "target_error":
+            _, spec, message = msg
+            if spec not in result.target_errors:
+                result.target_errors[spec] = message
+                if progress:
+                    progress("!" + target_note(spec, message), None)
+            drop(spec)
         elif kind == "done":
             done[msg[1]] = msg[2]
 
@@ -102,9 +146,12 @@ def run_lanes(lanes: list[list[str]], properties: list[Property], target_specs: 
         p.join(timeout=10)
     for i, report in sorted(done.items()):
         result.interrupted = result.interrupted or report.get("interrupted", False)
-        result.target_errors.update(report.get("target_errors", {}))
         if report.get("failed"):
-            for spec in lanes[i]:
+            # what the lane was running, and what only it could run, is lost with it
+            lost = {spec for spec, _ in pending[i] if spec not in movable}
+            if running.get(i):
+                lost.add(running[i][0])
+            for spec in sorted(lost):
                 result.target_errors.setdefault(spec, f"{spec}: {report['failed']}")
     order = {(t, p): (target_specs.index(t), names.index(p)) for t in target_specs for p in names}
     result.cells = sorted(cells, key=lambda c: order.get((c.target, c.property), (len(target_specs), 0)))
@@ -112,9 +159,10 @@ def run_lanes(lanes: list[list[str]], properties: list[Property], target_specs: 
     return result
 
 
-def _lane(index: int, specs: list[str], names: list[str], oracle_spec: str, profile: Profile, strictness: str,
-          seed: int | None, max_examples: int | None, options: dict[str, Any], events) -> None:
-    """A worker process: the sequential run over this lane's targets."""
+def _lane(index: int, oracle_spec: str, profile: Profile, strictness: str, seed: int | None,
+          max_examples: int | None, options: dict[str, Any], events, inbox) -> None:
+    """A worker process: asks the parent for a cell, runs it, sends it back, until told to stop.
+    Targets are opened on first use and kept for the lane's later cells."""
     os.setpgrp()  # a terminal's Ctrl-C reaches the parent only; it passes one SIGINT on
     from rolecall.engine import request_stop
 
@@ -125,20 +173,15 @@ def _lane(index: int, specs: list[str], names: list[str], oracle_spec: str, prof
 
     _die_with_parent()  # SIGTERM when the run dies, as for a LocalStack server it starts
     report: dict[str, Any] = {}
+    opened: dict[str, Any] = {}
     try:
         from rolecall.conformance import CATALOGUE
-        from rolecall.session import run
+        from rolecall.engine import explore
+        from rolecall.session import make_target
+        from rolecall.targets import TargetUnavailable
 
         by_name = {p.name: p for p in CATALOGUE}
         last = [0.0]
-
-        def progress(label: str, cell: Cell | None) -> None:
-            if cell is not None:
-                events.put(("cell", cell.to_dict()))
-            elif label.startswith("!"):
-                events.put(("note", label[1:]))
-            else:
-                events.put(("start", label))
 
         def on_example(cell: Cell) -> None:
             now = time.monotonic()
@@ -146,14 +189,39 @@ def _lane(index: int, specs: list[str], names: list[str], oracle_spec: str, prof
                 last[0] = now
                 events.put(("example", cell.property, cell.target, cell.examples, list(cell.findings)))
 
-        result = run([by_name[n] for n in names], specs, oracle_spec=oracle_spec, profile=profile,
-                     strictness=strictness, seed=seed, max_examples=max_examples, target_options=options,
-                     progress=progress, on_example=on_example)
-        report = {"target_errors": result.target_errors, "interrupted": result.interrupted}
+        oracle = make_target(oracle_spec, options)
+        oracle.open()
+        opened[""] = oracle
+        while True:
+            events.put(("ready", index))
+            task = inbox.get()
+            if task is None:
+                break
+            spec, name = task
+            target = opened.get(spec)
+            if target is None:
+                try:
+                    target = make_target(spec, options)
+                    target.open()
+                except TargetUnavailable as exc:
+                    events.put(("target_error", spec, str(exc)))
+                    continue
+                opened[spec] = target
+            events.put(("start", f"{name} on {target.name}"))
+            cell = explore(by_name[name], target, oracle, profile=profile, strictness=strictness, seed=seed,
+                           max_examples=max_examples, on_example=on_example)
+            events.put(("cell", cell.to_dict()))
+            if cell.error and "cannot reach" in cell.error:
+                events.put(("target_error", spec, cell.error))
+        report = {"interrupted": False}
     except KeyboardInterrupt:
         report = {"interrupted": True}
     except BaseException as exc:  # noqa: BLE001 - the parent reports it as the lane's targets' error
         report = {"failed": f"worker process failed: {type(exc).__name__}: {exc}"}
+    finally:
+        for target in opened.values():
+            with contextlib.suppress(Exception):
+                target.close()
     events.put(("done", index, report))
     events.close()
     events.join_thread()

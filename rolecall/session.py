@@ -4,10 +4,10 @@ The CLI and the pytest plugin both build a `RunResult` here; reports and the bas
 gate read it.
 
 With `workers` > 1 and several targets, targets run side by side in worker processes
-(lanes): a target's cells stay in one lane, in order, and the slowest targets (lowest
-`budget_scale`, e.g. LocalStack, whose work happens in its own server process) get lanes of
-their own. The wall time becomes the slowest lane's instead of the sum; what each cell finds
-does not change (every cell is seeded on its own). Results come back as the cells pytest-xdist
+(lanes, rolecall.lanes): the slowest targets (lowest `budget_scale`, e.g. LocalStack, whose
+work happens in its own server process) get lanes of their own, and a lane that is done takes
+cells of in-process targets (moto) from the others. The wall time becomes about the work
+divided by the lanes; what each cell finds does not change (every cell is seeded on its own). Results come back as the cells pytest-xdist
 workers send (`Cell.to_dict`) and are merged in the sequential order.
 """
 from __future__ import annotations
@@ -44,6 +44,11 @@ class RunResult:
 
 def new_run_id() -> str:
     return dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(2)
+
+
+def target_note(spec: str, message: str) -> str:
+    """A target's error as one line that names the target once."""
+    return message if message.startswith(f"{spec}:") else f"{spec}: {message}"
 
 
 def make_target(spec: str, options: dict[str, Any]) -> Target:
@@ -85,7 +90,7 @@ def run(properties: list[Property], target_specs: list[str], *, oracle_spec: str
             except TargetUnavailable as exc:
                 result.target_errors[spec] = str(exc)
                 if progress:
-                    progress(f"!{spec}: {exc}", None)
+                    progress("!" + target_note(spec, str(exc)), None)
                 continue
             try:
                 for prop in properties:

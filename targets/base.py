@@ -68,6 +68,9 @@ class Target(abc.ABC):
     #: replays rolecall's minimiser may spend on each divergence Hypothesis shrank (a count, so
     #: seeded runs report the same minimal scenarios on any machine)
     minimise_replays: int = 40
+    #: its cells may run in any worker process of a run (an in-process target, cheap to open);
+    #: False keeps them in one (a target that starts a server, or holds real resources)
+    movable: bool = False
 
     def __init__(self) -> None:
         self._nonce = secrets.token_hex(3)

@@ -22,6 +22,7 @@ RESET_EVERY = 200
 class MotoTarget(Boto3Target):
     name = "moto"
     enforce_iam = False
+    movable = True
 
     def __init__(self) -> None:
         super().__init__()

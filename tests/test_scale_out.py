@@ -211,3 +211,25 @@ def test_an_interrupted_run_stops_its_lanes_and_marks_the_report(tmp_path, sig):
             f"lane process {pid} outlived the run"
     summary = json.loads((tmp_path / "reports" / "latest" / "summary.json").read_text())
     assert summary["interrupted"] is True and summary["complete"] is False
+
+
+def test_a_lane_that_is_done_takes_the_costliest_movable_cell_of_another():
+    from rolecall.lanes import next_cell
+
+    cost = {"chain": 100.0, "bucket": 70.0, "small": 5.0}
+    pending = [[("localstack", "chain"), ("localstack", "small")],
+               [("moto", "small"), ("moto", "chain"), ("moto+auth", "bucket"), ("moto+auth", "chain")]]
+
+    def take(lane):
+        return next_cell(lane, pending, {"moto", "moto+auth"}, lambda cell: cost[cell[1]])
+
+    assert take(1) == ("moto", "small"), "a lane's own cells first, in order"
+    assert take(0) == ("localstack", "chain")
+    assert take(0) == ("localstack", "small")
+    assert take(0) == ("moto", "chain"), "then the costliest movable cell, the first of equals"
+    assert take(0) == ("moto+auth", "chain")
+    assert take(1) == ("moto+auth", "bucket")
+    assert take(1) is None and take(0) is None
+    # a server target's cells never leave their lane
+    pending = [[], [("localstack", "chain")]]
+    assert take(0) is None and take(1) == ("localstack", "chain")

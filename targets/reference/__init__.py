@@ -29,6 +29,7 @@ def _trace(decision: Decision | None) -> tuple:
 
 class ReferenceTarget(Target):
     name = "reference"
+    movable = True
     capabilities = frozenset({ACT_AS_SERVICE, VIRTUAL_CLOCK, ROOT_CREDENTIALS})
 
     def __init__(self) -> None:
