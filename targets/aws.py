@@ -449,6 +449,9 @@ class AwsTarget(Boto3Target):
     # clients are handed around (cleanup, sweep) and administrators' come from profiles with
     # their own credential chain: one client per credentials, as boto3 users do
     share_clients = False
+    # each minimising replay creates, waits for and deletes real resources (seconds, and an
+    # account's API quotas): two, as on LocalStack, instead of forty
+    minimise_replays = 2
 
     def __init__(self, config: AwsConfig) -> None:
         _check_opt_in()

@@ -49,8 +49,7 @@ class LocalStackTarget(Boto3Target):
     # moto), so it gets a tenth of the budget (examples, shrinks): the ci profile then fits
     # its time; `--profile explore` searches LocalStack further.
     budget_scale = 0.1
-    # An example costs LocalStack about twenty times what it costs moto, and its divergences are
-    # mostly moto's (it delegates IAM and STS to moto): two minimising replays, not forty.
+    # for the same reasons, two minimising replays a divergence instead of forty
     minimise_replays = 2
 
     def __init__(self, endpoint: str | None = None) -> None:
