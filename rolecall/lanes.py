@@ -173,11 +173,11 @@ def _lane(index: int, oracle_spec: str, profile: Profile, strictness: str, seed:
 
     _die_with_parent()  # SIGTERM when the run dies, as for a LocalStack server it starts
     report: dict[str, Any] = {}
-    opened: dict[str, Any] = {}
+    opened: dict[tuple[str, str], Any] = {}  # (spec, "oracle" or "target") -> opened on first use
     try:
         from rolecall.conformance import CATALOGUE
         from rolecall.engine import explore
-        from rolecall.session import make_target
+        from rolecall.session import make_target, target_lost
         from rolecall.targets import TargetUnavailable
 
         by_name = {p.name: p for p in CATALOGUE}
@@ -189,16 +189,15 @@ def _lane(index: int, oracle_spec: str, profile: Profile, strictness: str, seed:
                 last[0] = now
                 events.put(("example", cell.property, cell.target, cell.examples, list(cell.findings)))
 
-        oracle = make_target(oracle_spec, options)
+        oracle = opened[oracle_spec, "oracle"] = make_target(oracle_spec, options)
         oracle.open()
-        opened[""] = oracle
         while True:
             events.put(("ready", index))
             task = inbox.get()
             if task is None:
                 break
             spec, name = task
-            target = opened.get(spec)
+            target = opened.get((spec, "target"))
             if target is None:
                 try:
                     target = make_target(spec, options)
@@ -206,12 +205,12 @@ def _lane(index: int, oracle_spec: str, profile: Profile, strictness: str, seed:
                 except TargetUnavailable as exc:
                     events.put(("target_error", spec, str(exc)))
                     continue
-                opened[spec] = target
+                opened[spec, "target"] = target
             events.put(("start", f"{name} on {target.name}"))
             cell = explore(by_name[name], target, oracle, profile=profile, strictness=strictness, seed=seed,
                            max_examples=max_examples, on_example=on_example)
             events.put(("cell", cell.to_dict()))
-            if cell.error and "cannot reach" in cell.error:
+            if target_lost(cell):
                 events.put(("target_error", spec, cell.error))
         report = {"interrupted": False}
     except KeyboardInterrupt:

@@ -46,6 +46,11 @@ def new_run_id() -> str:
     return dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(2)
 
 
+def target_lost(cell: Cell) -> bool:
+    """The cell's target stopped answering: its remaining cells are not tried."""
+    return bool(cell.error) and "cannot reach" in cell.error
+
+
 def target_note(spec: str, message: str) -> str:
     """A target's error as one line that names the target once."""
     return message if message.startswith(f"{spec}:") else f"{spec}: {message}"
@@ -101,7 +106,7 @@ def run(properties: list[Property], target_specs: list[str], *, oracle_spec: str
                     result.cells.append(cell)
                     if progress:
                         progress(f"{prop.name} on {target.name}", cell)
-                    if cell.error and "cannot reach" in cell.error:
+                    if target_lost(cell):
                         result.target_errors[spec] = cell.error
                         break
             finally:
