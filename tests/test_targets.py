@@ -73,3 +73,22 @@ def test_a_step_acting_as_an_unsupported_step_is_unsupported_too():
     assert [o.outcome for o in run.outcomes] == ["unsupported", "unsupported"]
     with load_target("reference") as target:
         assert [o.outcome for o in target.run(s).outcomes] == ["ok", "ok"]
+
+
+def test_moto_keeps_no_objects_from_before_its_last_reset(monkeypatch):
+    """moto tracks every model object it makes (for its dashboard) and its own reset keeps
+    them; the moto target's periodic reset drops them, so a long run's memory stays flat."""
+    from moto.iam.models import Role
+
+    from rolecall.targets import moto as moto_module
+
+    monkeypatch.setattr(moto_module, "RESET_EVERY", 3)
+    with load_target("moto") as target:
+        for _ in range(3):  # the third run starts with a reset
+            target.run(TRUST)
+        after_reset = len(Role.instances_tracked)
+        for _ in range(2):
+            target.run(TRUST)
+        before_next = len(Role.instances_tracked)
+        target.run(TRUST)  # a reset, then one run
+        assert len(Role.instances_tracked) == after_reset < before_next
