@@ -7,8 +7,9 @@ With `workers` > 1 and several targets, targets run side by side in worker proce
 (lanes, rolecall.lanes): the slowest targets (lowest `budget_scale`, e.g. LocalStack, whose
 work happens in its own server process) get lanes of their own, and a lane that is done takes
 cells of in-process targets (moto) from the others. The wall time becomes about the work
-divided by the lanes; what each cell finds does not change (every cell is seeded on its own). Results come back as the cells pytest-xdist
-workers send (`Cell.to_dict`) and are merged in the sequential order.
+divided by the lanes; what each cell finds does not change (every cell is seeded on its own).
+Results come back as the cells pytest-xdist workers send (`Cell.to_dict`) and are merged in
+the sequential order.
 """
 from __future__ import annotations
 
