@@ -69,7 +69,7 @@ def cell(prop, target, oracle, variant: str) -> dict:
     t0 = time.perf_counter()
     c = engine.explore(prop, target, oracle, profile=VARIANTS[variant])
     total = time.perf_counter() - t0
-    return {"total": total, **SPENT, "examples": c.examples, "ids": set(c.findings), "flaky": len(c.flaky),
+    return {"total": total, **SPENT, "examples": c.examples, "ids": set(c.divergences), "flaky": len(c.flaky),
             "error": c.error}
 
 

@@ -68,7 +68,7 @@ class Progress:
         """The current cell is explored (and its divergences confirmed)."""
         style = VERDICT_STYLE.get(cell.verdict, "")
         line = (f"[{style}]{cell.verdict:<11}[/] {cell.property} on {cell.target}: {cell.examples} examples, "
-                f"{len(cell.findings)} divergences, {cell.seconds:.1f}s")
+                f"{len(cell.divergences)} divergences, {cell.seconds:.1f}s")
         if cell.error:
             line += f" ({cell.error})"
         if not self.live:
@@ -89,4 +89,4 @@ class Progress:
 
     @staticmethod
     def _status(cell) -> str:
-        return f"{cell.examples} examples, {len(cell.findings)} divergences"
+        return f"{cell.examples} examples, {len(cell.divergences)} divergences"

@@ -74,8 +74,8 @@ def build(result, verdicts=None) -> dict:
     divergences: list[dict] = []
     seen_on: dict[str, list[str]] = {}
     for cell in result.cells:
-        for div_id, finding in sorted(cell.findings.items()):
-            d = finding.divergence
+        for div_id, record in sorted(cell.divergences.items()):
+            d = record.divergence
             rec = d.to_dict()
             scenario = d.scenario.to_dict()
             rule, source = rule_and_source(rec["expected"], metas[cell.property], scenario)
@@ -83,7 +83,7 @@ def build(result, verdicts=None) -> dict:
             rec.update({
                 "behaviour": cell.behaviour, "feature": metas[cell.property]["feature"],
                 "summary": d.summary(), "status": _status_of(verdicts, d.target, d.id),
-                "confirmed": finding.confirmed, "reproduced": finding.reproduced,
+                "confirmed": record.confirmed, "reproduced": record.reproduced,
                 "replayed": (d.target, d.id) in replayed, "rule": rule, "source": source,
                 "trace": rec["expected"].get("trace", []), "scenario": scenario, "folder": folder,
                 "repro": repro.script(d), "repro_kind": repro.kind(d),
@@ -101,7 +101,7 @@ def build(result, verdicts=None) -> dict:
 
 
 def _cell_record(cell, meta: dict, by_key: dict) -> dict:
-    statuses = {i: by_key[(cell.target, i)]["status"] for i in sorted(cell.findings)}
+    statuses = {i: by_key[(cell.target, i)]["status"] for i in sorted(cell.divergences)}
     verdict = cell.verdict
     if verdict == "diverge":
         status = "new" if any(s != "known" for s in statuses.values()) else "known"
@@ -109,7 +109,7 @@ def _cell_record(cell, meta: dict, by_key: dict) -> dict:
         status = verdict
     return {
         "property": cell.property, "behaviour": cell.behaviour, "feature": meta["feature"], "target": cell.target,
-        "verdict": verdict, "status": status, "divergences": sorted(cell.findings),
+        "verdict": verdict, "status": status, "divergences": sorted(cell.divergences),
         "new": sorted(i for i, s in statuses.items() if s == "new"),
         "known": sorted(i for i, s in statuses.items() if s == "known"),
         "expired": sorted(i for i, s in statuses.items() if s == "expired"),

@@ -274,7 +274,7 @@ def exit_code(result, verdicts) -> int:
         return EXIT_ERROR
     if verdicts is not None:
         return EXIT_FAIL if verdicts.failing else EXIT_OK
-    return EXIT_FAIL if any(c.findings for c in result.cells) else EXIT_OK
+    return EXIT_FAIL if any(c.divergences for c in result.cells) else EXIT_OK
 
 
 # ----------------------------------------------------------------------------- entry

@@ -28,11 +28,11 @@ def merge(into, cell) -> None:
     into.coverage.update(cell.coverage)
     into.decisions.update(cell.decisions)
     into.error = cell.error or into.error
-    for div_id, finding in cell.findings.items():
-        into.findings.setdefault(div_id, finding)
+    for div_id, record in cell.divergences.items():
+        into.divergences.setdefault(div_id, record)
         into.flaky.pop(div_id, None)
     for div_id, div in cell.flaky.items():
-        if div_id not in into.findings:
+        if div_id not in into.divergences:
             into.flaky.setdefault(div_id, div)
 
 
@@ -106,13 +106,13 @@ def explore(hours, targets, oracle, features, examples_per_pass, strictness, rep
                     cell = explore_cell(prop, target, oracle_t, profile=PROFILES["explore"], strictness=strictness,
                                         max_examples=examples_per_pass)
                     key = (prop.name, target.name)
-                    known = set(totals[key].findings) if key in totals else set()
+                    known = set(totals[key].divergences) if key in totals else set()
                     if key not in totals:
                         totals[key] = Cell(prop.name, prop.behaviour, target.name)
                     merge(totals[key], cell)
-                    new = set(cell.findings) - known
+                    new = set(cell.divergences) - known
                     click.echo(f"pass {passes} {prop.name} on {target.name}: {cell.examples} examples, "
-                               f"{len(new)} new, {len(totals[key].findings)} known "
+                               f"{len(new)} new, {len(totals[key].divergences)} known "
                                f"({(deadline - time.monotonic()) / 60:.0f} min left)", err=True)
                     if new:
                         checkpoint()
@@ -128,4 +128,4 @@ def explore(hours, targets, oracle, features, examples_per_pass, strictness, rep
         sys.exit(EXIT_INTERRUPTED)
     if not any(c.examples for c in result.cells):
         sys.exit(EXIT_ERROR)
-    sys.exit(EXIT_FAIL if any(c.findings for c in result.cells) else EXIT_OK)
+    sys.exit(EXIT_FAIL if any(c.divergences for c in result.cells) else EXIT_OK)

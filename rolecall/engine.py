@@ -73,7 +73,9 @@ PROFILES = {
 
 
 @dataclass
-class Finding:
+class Confirmed:
+    """A divergence whose minimal scenario replayed: its runs, and how often it reproduced."""
+
     divergence: Divergence
     confirmed: bool
     reproduced: int
@@ -92,7 +94,7 @@ class Cell:
     agreeing: int = 0
     unsupported_steps: int = 0
     setup_errors: int = 0
-    findings: dict[str, Finding] = field(default_factory=dict)
+    divergences: dict[str, Confirmed] = field(default_factory=dict)
     flaky: dict[str, Divergence] = field(default_factory=dict)
     unconfirmed: dict[str, Divergence] = field(default_factory=dict)  # found, then the target broke
     error: str | None = None
@@ -106,8 +108,8 @@ class Cell:
                 "examples": self.examples, "agreeing": self.agreeing, "unsupported_steps": self.unsupported_steps,
                 "setup_errors": self.setup_errors, "error": self.error, "seconds": self.seconds,
                 "coverage": dict(self.coverage), "decisions": dict(self.decisions),
-                "findings": [{"confirmed": f.confirmed, "reproduced": f.reproduced,
-                              "divergence": f.divergence.to_dict(scenario=True)} for f in self.findings.values()],
+                "divergences": [{"confirmed": f.confirmed, "reproduced": f.reproduced,
+                              "divergence": f.divergence.to_dict(scenario=True)} for f in self.divergences.values()],
                 "flaky": [d.to_dict(scenario=True) for d in self.flaky.values()],
                 "unconfirmed": [d.to_dict(scenario=True) for d in self.unconfirmed.values()]}
 
@@ -116,9 +118,9 @@ class Cell:
         cell = cls(d["property"], d["behaviour"], d["target"], examples=d["examples"], agreeing=d["agreeing"],
                    unsupported_steps=d["unsupported_steps"], setup_errors=d["setup_errors"], error=d["error"],
                    coverage=Counter(d["coverage"]), decisions=Counter(d["decisions"]), seconds=d["seconds"])
-        for f in d["findings"]:
+        for f in d["divergences"]:
             div = Divergence.from_dict(f["divergence"])
-            cell.findings[div.id] = Finding(div, f["confirmed"], f["reproduced"])
+            cell.divergences[div.id] = Confirmed(div, f["confirmed"], f["reproduced"])
         for x in d["flaky"]:
             div = Divergence.from_dict(x)
             cell.flaky[div.id] = div
@@ -131,7 +133,7 @@ class Cell:
     def verdict(self) -> str:
         if self.error:
             return "error"
-        if self.findings:
+        if self.divergences:
             return "diverge"
         if self.examples == 0 or self.examples == self.setup_errors:
             return "unsupported"
@@ -247,7 +249,7 @@ def explore(prop: Property, target: Target, oracle: Target, *, profile: Profile 
         if cell.error:
             break
         body._hypothesis_internal_add_digest = f"rolecall|{prop.name}|{target.name}|{strictness}|{round_no}".encode()
-        found_before = len(cell.findings)
+        found_before = len(cell.divergences)
         test = given(prop.strategy())(body)
         budget = max_examples or max(5, int(profile.max_examples * target.budget_scale))
         max_shrinks = profile.max_shrinks and max(10, int(profile.max_shrinks * target.budget_scale))
@@ -273,26 +275,26 @@ def explore(prop: Property, target: Target, oracle: Target, *, profile: Profile 
                 if isinstance(inner, DivergenceFound):
                     div = inner.divergence
                     skip.add(div.id)
-                    if div.id not in cell.findings:
-                        cell.findings[div.id] = Finding(div, False, 0, inner.expected, inner.observed)
+                    if div.id not in cell.divergences:
+                        cell.divergences[div.id] = Confirmed(div, False, 0, inner.expected, inner.observed)
                 elif not _is_flaky_wrapper(inner):
                     raise
-        if generate and len(cell.findings) == found_before and round_no > 0:
+        if generate and len(cell.divergences) == found_before and round_no > 0:
             break  # a round found nothing new: the budget is better spent elsewhere
-    for div_id, finding in list(cell.findings.items()):
+    for div_id, record in list(cell.divergences.items()):
         try:
             if cell.error:
                 raise TargetUnavailable(cell.error)
-            reduce(prop, finding, target, oracle, strictness)
-            confirm(prop, finding, target, oracle, strictness)
+            reduce(prop, record, target, oracle, strictness)
+            confirm(prop, record, target, oracle, strictness)
         except TargetUnavailable as exc:
             # A divergence is only reported once its minimal scenario replays; a target that
-            # broke before that leaves it unconfirmed, apart from the findings.
+            # broke before that leaves it unconfirmed, apart from the confirmed ones.
             cell.error = cell.error or str(exc)
-            cell.unconfirmed[div_id] = cell.findings.pop(div_id).divergence
+            cell.unconfirmed[div_id] = cell.divergences.pop(div_id).divergence
             continue
-        if not finding.confirmed:
-            cell.flaky[div_id] = cell.findings.pop(div_id).divergence
+        if not record.confirmed:
+            cell.flaky[div_id] = cell.divergences.pop(div_id).divergence
     cell.seconds = time.perf_counter() - started
     return cell
 
@@ -341,11 +343,11 @@ def _is_flaky_wrapper(exc: BaseException) -> bool:
     return isinstance(exc, Flaky)
 
 
-def reduce(prop: Property, finding: Finding, target: Target, oracle: Target, strictness: str) -> None:
+def reduce(prop: Property, record: Confirmed, target: Target, oracle: Target, strictness: str) -> None:
     """Drop from the shrunk scenario whatever its divergence does not need."""
     from rolecall.minimise import minimise
 
-    div_id = finding.divergence.id
+    div_id = record.divergence.id
     last: dict = {}
 
     def still_diverges(candidate: Scenario) -> bool:
@@ -355,19 +357,19 @@ def reduce(prop: Property, finding: Finding, target: Target, oracle: Target, str
             return True
         return False
 
-    minimal = minimise(finding.divergence.scenario, finding.divergence.step_id, still_diverges,
+    minimal = minimise(record.divergence.scenario, record.divergence.step_id, still_diverges,
                        budget=target.minimise_replays)
     if still_diverges(minimal):
-        finding.divergence, finding.expected, finding.observed = last["div"], last["expected"], last["observed"]
-        finding.reproduced = 1
+        record.divergence, record.expected, record.observed = last["div"], last["expected"], last["observed"]
+        record.reproduced = 1
 
 
-def confirm(prop: Property, finding: Finding, target: Target, oracle: Target, strictness: str) -> None:
+def confirm(prop: Property, record: Confirmed, target: Target, oracle: Target, strictness: str) -> None:
     """Replay the minimal scenario: it must give the same divergence id every time."""
-    for _ in range(CONFIRM_REPLAYS - finding.reproduced):
-        _, _, div = compare_once(prop, finding.divergence.scenario, target, oracle, strictness)
-        if div is None or div.id != finding.divergence.id:
-            finding.confirmed = False
+    for _ in range(CONFIRM_REPLAYS - record.reproduced):
+        _, _, div = compare_once(prop, record.divergence.scenario, target, oracle, strictness)
+        if div is None or div.id != record.divergence.id:
+            record.confirmed = False
             return
-        finding.reproduced += 1
-    finding.confirmed = True
+        record.reproduced += 1
+    record.confirmed = True

@@ -97,7 +97,7 @@ def run_lanes(lanes: list[list[str]], properties: list[Property], target_specs: 
             progress(msg[1], None)
         elif kind == "example" and on_example:
             _, prop, target, examples, ids = msg
-            on_example(SimpleNamespace(property=prop, target=target, examples=examples, findings=dict.fromkeys(ids)))
+            on_example(SimpleNamespace(property=prop, target=target, examples=examples, divergences=dict.fromkeys(ids)))
         elif kind == "cell":
             cell = Cell.from_dict(msg[1])
             cells.append(cell)
@@ -187,7 +187,7 @@ def _lane(index: int, oracle_spec: str, profile: Profile, strictness: str, seed:
             now = time.monotonic()
             if now - last[0] >= EXAMPLE_EVERY_S:
                 last[0] = now
-                events.put(("example", cell.property, cell.target, cell.examples, list(cell.findings)))
+                events.put(("example", cell.property, cell.target, cell.examples, list(cell.divergences)))
 
         oracle = opened[oracle_spec, "oracle"] = make_target(oracle_spec, options)
         oracle.open()

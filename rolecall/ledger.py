@@ -135,9 +135,9 @@ class Baseline:
         v = Verdicts(baseline=str(self.folder), strict=strict, replays=replays)
         observed: set[tuple[str, str]] = set()
         for cell in result.cells:
-            for div_id, finding in cell.findings.items():
+            for div_id, record in cell.divergences.items():
                 observed.add((cell.target, div_id))
-                v.add(self.status(cell.target, div_id, today), finding.divergence)
+                v.add(self.status(cell.target, div_id, today), record.divergence)
         for r in replays:
             # a replay's divergence that the caller did not merge into the run with add_replays
             if r.divergence is not None and (r.target, r.divergence.id) not in observed:
@@ -293,7 +293,7 @@ def replay_baseline(baseline: Baseline, target, oracle, strictness: str = "code"
 
 def add_replays(result, replays: Iterable[Replayed]) -> None:
     """Put the divergences that pinned replays showed into the run's cells, as findings."""
-    from rolecall.engine import Cell, Finding
+    from rolecall.engine import Cell, Confirmed
 
     cells = {(c.property, c.target): c for c in result.cells}
     for r in replays:
@@ -303,8 +303,8 @@ def add_replays(result, replays: Iterable[Replayed]) -> None:
         if cell is None:
             cell = cells[(r.property, r.target)] = Cell(r.property, _behaviour(r.property), r.target)
             result.cells.append(cell)
-        if r.divergence.id not in cell.findings:
-            cell.findings[r.divergence.id] = Finding(r.divergence, True, 1, r.expected, r.observed)
+        if r.divergence.id not in cell.divergences:
+            cell.divergences[r.divergence.id] = Confirmed(r.divergence, True, 1, r.expected, r.observed)
 
 
 def _behaviour(prop: str) -> str:

@@ -147,12 +147,12 @@ def check_property(prop, target, oracle, config, record_property) -> Cell:
                    strictness=config.getoption("rolecall_strictness"), seed=config.getoption("rolecall_seed"),
                    max_examples=config.getoption("rolecall_max_examples"))
     record_property("examples", cell.examples)
-    for div_id in sorted(cell.findings):
+    for div_id in sorted(cell.divergences):
         record_property("divergence", div_id)
     record_property(CELL_PROPERTY, json.dumps(cell.to_dict(), default=str))
     if cell.error:
         pytest.fail(f"{target.name}: {cell.error}", pytrace=False)
-    findings = list(cell.findings.values())
+    findings = list(cell.divergences.values())
     baseline_dir = config.getoption("rolecall_baseline")
     if baseline_dir and findings:
         from rolecall.ledger import Baseline

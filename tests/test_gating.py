@@ -245,7 +245,7 @@ def test_replaying_the_baseline_reproduces_known_divergences_and_finds_stale_one
     result = RunResult("r", "now", "ci", "code", "reference", ["moto"], 0)
     add_replays(result, replays)
     (cell,) = result.cells
-    assert set(cell.findings) == {div_id} and cell.findings[div_id].confirmed
+    assert set(cell.divergences) == {div_id} and cell.divergences[div_id].confirmed
     relaxed = baseline.judge(result, replays)
     assert [d.id for d in relaxed.known] == [div_id] and relaxed.stale == [("moto", "RC-0000000001")]
     assert not relaxed.failing

@@ -90,10 +90,10 @@ def report(tmp_path_factory):
                      profile=Profile("test", max_examples=10, rounds=1, seed=0))
     finally:
         sys.path.remove(str(work))
-    planted = [c for c in result.cells if c.target == PLANTED and c.findings]
+    planted = [c for c in result.cells if c.target == PLANTED and c.divergences]
     assert planted, "the planted bug must show"
     # accept one whose reference outcome carries a decision trace (policy evaluation decided it)
-    accepted = next(f.divergence for c in planted for f in c.findings.values() if f.divergence.expected.trace)
+    accepted = next(f.divergence for c in planted for f in c.divergences.values() if f.divergence.expected.trace)
     baseline = Baseline(work / "baselines")
     baseline.update([dict(accepted.to_dict(), scenario=accepted.scenario.to_dict())], reason="accepted",
                     day=dt.date.today())
@@ -143,7 +143,7 @@ def dump_dom(chromium: str, url: str, profile: Path) -> Dom:
 
 def test_matrix_renders_and_a_cell_link_opens_its_divergences(chromium, report, tmp_path):
     result, path = report["result"], report["path"]
-    cell = next(c for c in result.cells if c.target == PLANTED and c.findings)
+    cell = next(c for c in result.cells if c.target == PLANTED and c.divergences)
     url = (path / "index.html").as_uri() + f"#cell={quote(cell.property)}/{quote(cell.target, safe='')}"
     dom = dump_dom(chromium, url, tmp_path / "profile")
     assert dom.find("body", data_ready="true"), "the viewer script ran"
@@ -167,7 +167,7 @@ def test_matrix_renders_and_a_cell_link_opens_its_divergences(chromium, report, 
     assert "hidden" not in details["attrs"]
     assert details["attrs"]["data-property"] == cell.property and details["attrs"]["data-target"] == cell.target
     articles = [e for e in dom.find("article") if "divergence" in e["attrs"].get("class", "")]
-    assert sorted(a["attrs"]["data-id"] for a in articles) == sorted(cell.findings)
+    assert sorted(a["attrs"]["data-id"] for a in articles) == sorted(cell.divergences)
     assert "selected" in cells[(cell.property, cell.target)]["attrs"]["class"]
 
 
@@ -317,12 +317,12 @@ def test_clicking_a_cell_opens_its_divergences(browser, report):
     browser.goto((path / "index.html").as_uri())
     assert browser.until("document.body.dataset.ready === 'true'")
     assert browser.js("document.getElementById('details').hidden") is True
-    cell = next(c for c in result.cells if c.target == PLANTED and c.findings)
+    cell = next(c for c in result.cells if c.target == PLANTED and c.divergences)
 
     browser.click(_sel(cell.property, cell.target))
     browser.until("!document.getElementById('details').hidden")
     shown = browser.js("[...document.querySelectorAll('#details article.divergence')].map(a => a.dataset.id)")
-    assert sorted(shown) == sorted(cell.findings)
+    assert sorted(shown) == sorted(cell.divergences)
     assert browser.js("decodeURIComponent(location.hash)") == f"#cell={cell.property}/{cell.target}"
     assert browser.js(f"document.querySelector('{_sel(cell.property, cell.target)}').classList.contains('selected')")
 

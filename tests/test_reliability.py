@@ -187,7 +187,7 @@ def _explored(prop_name: str) -> tuple:
     with load_target("moto") as target, load_target("reference") as oracle:
         profile = dataclasses.replace(PROFILES["ci"], rounds=1, max_shrinks=20)
         cell = engine.explore(prop, target, oracle, profile=profile, max_examples=15)
-    return cell.examples, {i: f.divergence.scenario.dumps() for i, f in cell.findings.items()}
+    return cell.examples, {i: f.divergence.scenario.dumps() for i, f in cell.divergences.items()}
 
 
 def test_a_slow_machine_explores_a_seeded_cell_as_a_fast_one(monkeypatch):

@@ -58,7 +58,7 @@ def result(tmp_path_factory):
             return pickle.loads(cache.read_bytes())
         res = run([delegation_property()], ["moto", "moto+auth"],
                   profile=Profile("test", max_examples=12, rounds=1, seed=0))
-        assert {c.target for c in res.cells if c.findings} == {"moto", "moto+auth"}, "the run should find divergences"
+        assert {c.target for c in res.cells if c.divergences} == {"moto", "moto+auth"}, "the run should find divergences"
         cache.write_bytes(pickle.dumps(res))
         return res
 
@@ -79,19 +79,19 @@ def test_report_folder_holds_every_artifact(result, report):
     for r in records:
         cell = next(c for c in result.cells if (c.property, c.target) == (r["property"], r["target"]))
         assert r["verdict"] == cell.verdict == "diverge"
-        assert r["divergences"] == sorted(cell.findings)
+        assert r["divergences"] == sorted(cell.divergences)
         assert r["examples"] == cell.examples and r["agreeing"] == cell.agreeing
     summary = json.loads((report / "summary.json").read_text())
     assert summary["run_id"] == result.run_id and summary["complete"] is True and summary["gate"] is None
     assert summary["examples"] == sum(c.examples for c in result.cells)
-    assert summary["divergences"] == len({i for c in result.cells for i in c.findings})
+    assert summary["divergences"] == len({i for c in result.cells for i in c.divergences})
     assert sum(n for per in summary["coverage"].values() for n in per.values()) == \
         sum(sum(c.coverage.values()) for c in result.cells)
 
 
 def test_each_divergence_has_a_folder_with_scenario_divergence_and_repro(result, report):
     for cell in result.cells:
-        for div_id, finding in cell.findings.items():
+        for div_id, finding in cell.divergences.items():
             folder = report / "divergences" / cell.target.replace("+", "-") / div_id
             scenario = load_scenario(folder / "scenario.json")
             assert scenario.to_dict() == finding.divergence.scenario.to_dict()
@@ -104,7 +104,7 @@ def test_each_divergence_has_a_folder_with_scenario_divergence_and_repro(result,
 
 def test_divergences_json_carries_what_explain_needs(result, report):
     divs = json.loads((report / "divergences.json").read_text())
-    assert len(divs) == sum(len(c.findings) for c in result.cells)
+    assert len(divs) == sum(len(c.divergences) for c in result.cells)
     for d in divs:
         assert d["scenario"]["format"] == "rolecall/scenario@1"
         last = d["trace"][-1]
@@ -119,11 +119,11 @@ def test_junit_has_a_testcase_per_property_and_target_with_divergence_ids(result
     for cell in result.cells:
         case = cases[(f"rolecall.{cell.target}", cell.property)]
         props = [(prop.name, prop.value) for group in case.iterchildren(junitparser.Properties) for prop in group]
-        assert sorted(v for n, v in props if n == "divergence") == sorted(cell.findings)
+        assert sorted(v for n, v in props if n == "divergence") == sorted(cell.divergences)
         assert ("examples", str(cell.examples)) in props
         (failure,) = case.result
         assert isinstance(failure, junitparser.Failure)
-        assert all(i in failure.message for i in cell.findings)
+        assert all(i in failure.message for i in cell.divergences)
     assert xml.failures == len(result.cells) and xml.errors == 0
 
 
@@ -131,7 +131,7 @@ def test_gated_report_passes_known_divergences_in_junit_and_markdown(result, tmp
     """Accept moto's divergences only: moto's testcase passes, moto+auth's still fails on its new ones."""
     baseline = Baseline(tmp_path / "baselines")
     moto_divs = [dict(f.divergence.to_dict(), scenario=f.divergence.scenario.to_dict())
-                 for c in result.cells if c.target == "moto" for f in c.findings.values()]
+                 for c in result.cells if c.target == "moto" for f in c.divergences.values()]
     import datetime as dt
 
     baseline.update(moto_divs, reason="moto does not check trust policies", day=dt.date.today())
@@ -170,10 +170,10 @@ def test_summary_md_is_a_step_summary_with_matrix_divergences_and_coverage(resul
     assert matrix[1] == ["---"] * 3
     prop_row = next(r for r in matrix if r[0] == f"`{result.cells[0].property}`")
     for cell, text in zip(result.cells, prop_row[1:]):
-        assert text == f"❌ diverge {len(cell.findings)}"
+        assert text == f"❌ diverge {len(cell.divergences)}"
     divs = _table(md, "| id |")
     assert {(r[0].strip("`"), r[1].strip("`")) for r in divs[2:]} == \
-        {(i, c.target) for c in result.cells for i in c.findings}
+        {(i, c.target) for c in result.cells for i in c.divergences}
     cov = _table(md, "| reason |")
     reasons = {re.sub(r"^\[(.*?)\]\(.*\)$", r"\1", r[0]) for r in cov[2:]}
     assert reasons == {k for c in result.cells for k in c.coverage}
@@ -194,7 +194,7 @@ def test_repro_scripts_are_standalone_boto3_and_reproduce(result, report, tmp_pa
     """Run one repro.py per target with plain Python, outside the project: it makes the world with
     boto3, prints the diverging step's outcome, and exits 1 because moto still diverges."""
     for cell in result.cells:
-        finding = next(iter(cell.findings.values()))
+        finding = next(iter(cell.divergences.values()))
         d = finding.divergence
         script = report / "divergences" / cell.target.replace("+", "-") / d.id / "repro.py"
         text = script.read_text()
@@ -225,7 +225,7 @@ def test_repro_for_a_target_outside_boto_replays_through_rolecall(tmp_path, monk
     monkeypatch.syspath_prepend(str(tmp_path))
     target, oracle = make_target("reports_planted:factory", {}), make_target("reference", {})
     cell = explore(delegation_property(), target, oracle, profile=Profile("t", max_examples=30, rounds=1, seed=0))
-    d = next(iter(cell.findings.values())).divergence
+    d = next(iter(cell.divergences.values())).divergence
     assert d.level == "code" and repro.kind(d) == "rolecall"
     (tmp_path / "repro.py").write_text(repro.script(d))
     p = subprocess.run([sys.executable, str(tmp_path / "repro.py")], capture_output=True, text=True, cwd=tmp_path,
@@ -298,13 +298,13 @@ def test_baseline_update_accepts_every_divergence_with_its_pinned_scenario(resul
     ledger = Baseline.load(bl)
     for cell in result.cells:
         entries = ledger.entries[cell.target]
-        assert set(entries) == set(cell.findings)
+        assert set(entries) == set(cell.divergences)
         for div_id, entry in entries.items():
             assert entry["reason"] == "moto lacks trust checks" and entry["ticket"].endswith("/1")
             assert entry["source"].startswith("https://docs.aws.amazon.com/")
-            assert entry["signature"] == cell.findings[div_id].divergence.signature
+            assert entry["signature"] == cell.divergences[div_id].divergence.signature
             pinned = load_scenario(bl / entry["scenario"])
-            assert pinned.to_dict() == cell.findings[div_id].divergence.scenario.to_dict()
+            assert pinned.to_dict() == cell.divergences[div_id].divergence.scenario.to_dict()
     first = (bl / "moto.json").read_text()
     again = rolecall("baseline", "update", "--from", report, "--baseline", bl)
     assert again.returncode == 0 and "0 added" in again.stdout
@@ -324,7 +324,7 @@ def test_baseline_prune_drops_entries_the_run_tested_but_did_not_see(result, rep
     assert "RC-0000000000" in p.stdout
     assert "RC-0000000000" not in Baseline.load(bl).entries["moto"]
     assert not (bl / "moto" / "RC-0000000000.json").exists()
-    assert set(Baseline.load(bl).entries["moto"]) == set(next(c for c in result.cells if c.target == "moto").findings)
+    assert set(Baseline.load(bl).entries["moto"]) == set(next(c for c in result.cells if c.target == "moto").divergences)
 
 
 def test_baseline_commands_refuse_bad_input_in_one_line(report, tmp_path):
@@ -349,7 +349,7 @@ def test_compare_puts_targets_side_by_side_and_finds_shared_divergences(result, 
     p = rolecall("compare", report, "--json")
     assert p.returncode == 0, p.stderr
     cmp = json.loads(p.stdout)
-    ids = {c.target: set(c.findings) for c in result.cells}
+    ids = {c.target: set(c.divergences) for c in result.cells}
     shared = ids["moto"] & ids["moto+auth"]
     assert shared, "moto and moto+auth share divergences in this run"
     assert {e["id"] for e in cmp["shared"]} == shared
@@ -363,7 +363,7 @@ def test_compare_puts_targets_side_by_side_and_finds_shared_divergences(result, 
 
 
 def test_explain_tells_the_story_of_a_divergence(result, report):
-    d = next(f.divergence for c in result.cells for f in c.findings.values())
+    d = next(f.divergence for c in result.cells for f in c.divergences.values())
     p = rolecall("explain", d.id, "--report", report)
     assert p.returncode == 0, p.stderr
     out = p.stdout
@@ -380,7 +380,7 @@ def test_explain_works_from_the_baseline_alone(result, report, tmp_path):
     """Without the report, the pinned scenario is replayed on the reference model for the trace."""
     bl = tmp_path / "baselines"
     assert rolecall("baseline", "update", "--from", report, "--baseline", bl).returncode == 0
-    d = next(f.divergence for c in result.cells for f in c.findings.values())
+    d = next(f.divergence for c in result.cells for f in c.divergences.values())
     p = rolecall("explain", d.id, "--report", tmp_path / "gone", "--baseline", bl)
     assert p.returncode == 0, p.stderr
     assert "in the baseline" in p.stdout and d.expected.trace[-1]["source"] in p.stdout

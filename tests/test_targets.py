@@ -53,7 +53,7 @@ def test_a_target_agrees_with_a_second_instance_of_itself(target_name, prop):
     with load_target(target_name) as oracle, load_target(target_name) as target:
         cell = explore(prop, target, oracle, profile=PROFILES["ci"])
     assert cell.error is None, cell.error
-    assert not cell.findings, [f.divergence.summary() for f in cell.findings.values()]
+    assert not cell.divergences, [f.divergence.summary() for f in cell.divergences.values()]
     assert cell.examples >= PROFILES["ci"].max_examples * PROFILES["ci"].rounds
 
 

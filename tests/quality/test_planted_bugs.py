@@ -16,7 +16,7 @@ def test_the_ci_profile_finds_and_shrinks_the_planted_bug(bug):
     for prop in CATALOGUE:
         cell = explore(prop, target, oracle, profile=PROFILES["ci"])
         assert cell.error is None, cell.error
-        findings.extend(cell.findings.values())
+        findings.extend(cell.divergences.values())
         if findings:
             break  # found: the rest of the catalogue is not needed for this bug
     assert findings, f"no property detects: {bug.what}"
@@ -29,4 +29,4 @@ def test_the_unbroken_model_is_not_flagged():
     target, oracle = reference(), reference()
     for prop in CATALOGUE:
         cell = explore(prop, target, oracle, profile=PROFILES["ci"], max_examples=20)
-        assert not cell.findings
+        assert not cell.divergences

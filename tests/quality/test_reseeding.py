@@ -24,7 +24,7 @@ def test_another_seed_names_the_same_divergence_by_the_same_id(bug, prop):
     for seed in SEEDS:
         cell = explore(PROPERTIES[prop], PlantedTarget(BUG[bug]), reference(), profile=PROFILES["ci"], seed=seed)
         assert cell.error is None, cell.error
-        found[seed] = set(cell.findings)
+        found[seed] = set(cell.divergences)
     assert found[0], f"seed 0 does not detect {bug} through {prop}"
     for seed in SEEDS[1:]:
         missing = set(found[0]) - set(found[seed])
