@@ -10,8 +10,8 @@ import importlib
 from importlib.metadata import entry_points
 from typing import Any, Callable
 
-from rolecall.targets.base import (ACT_AS_SERVICE, ROOT_CREDENTIALS, VIRTUAL_CLOCK, CallFailed, CallResult,
-                                   Credentials, Target, TargetUnavailable, Unsupported)
+from rolecall.targets.base import (ACT_AS_SERVICE, ENFORCED, NOT_ENFORCED, ROOT_CREDENTIALS, VIRTUAL_CLOCK,
+                                   CallFailed, CallResult, Credentials, Target, TargetUnavailable, Unsupported)
 
 BUILTIN = {
     "reference": "rolecall.targets.reference:reference",
@@ -23,7 +23,7 @@ BUILTIN = {
 #: the targets `rolecall run` uses when none is named: everything that runs on this machine
 LOCAL_DEFAULT = ("moto", "moto+auth", "localstack")
 
-__all__ = ["ACT_AS_SERVICE", "ROOT_CREDENTIALS", "VIRTUAL_CLOCK", "CallFailed", "CallResult", "Credentials",
+__all__ = ["ACT_AS_SERVICE", "ENFORCED", "NOT_ENFORCED", "ROOT_CREDENTIALS", "VIRTUAL_CLOCK", "CallFailed", "CallResult", "Credentials",
            "Target", "TargetUnavailable", "Unsupported", "UnknownTarget", "load_target", "known_targets"]
 
 

@@ -22,6 +22,11 @@ ACT_AS_SERVICE = "act-as-service"
 VIRTUAL_CLOCK = "virtual-clock"
 ROOT_CREDENTIALS = "root-credentials"
 
+# What a target declares about authorization (Target.authorization). A target that declares
+# nothing is probed by the enforcement canary (rolecall.findings).
+ENFORCED = "enforced"  # it evaluates IAM policies on requests
+NOT_ENFORCED = "not-enforced"  # it authorizes nothing, by design in this mode
+
 # Calls whose successful result carries credentials a later step may act with (`as: <step id>`).
 CREDENTIAL_CALLS = {"sts:AssumeRole", "sts:GetSessionToken", "sts:GetFederationToken"}
 
@@ -71,6 +76,9 @@ class Target(abc.ABC):
     #: its cells may run in any worker process of a run (an in-process target, cheap to open);
     #: False keeps them in one (a target that starts a server, or holds real resources)
     movable: bool = False
+    #: ENFORCED, NOT_ENFORCED, or None (not declared: the enforcement canary finds out). A target
+    #: that authorizes nothing is reported as one finding, its denials folded into it.
+    authorization: str | None = None
 
     def __init__(self) -> None:
         self._nonce = secrets.token_hex(3)

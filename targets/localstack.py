@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import threading
 
-from rolecall.targets.base import Credentials, TargetUnavailable
+from rolecall.targets.base import NOT_ENFORCED, Credentials, TargetUnavailable
 from rolecall.targets.boto import Boto3Target
 from rolecall.targets.localstack_server import LocalStackServer, LocalStackUnavailable, wait_healthy
 
@@ -51,6 +51,9 @@ class LocalStackTarget(Boto3Target):
     budget_scale = 0.1
     # for the same reasons, two minimising replays a divergence instead of forty
     minimise_replays = 2
+    # LocalStack community does not enforce IAM (enforcement is a LocalStack Pro feature:
+    # https://docs.localstack.cloud/aws/capabilities/security-testing/iam-policy-enforcement/)
+    authorization = NOT_ENFORCED
 
     def __init__(self, endpoint: str | None = None) -> None:
         super().__init__()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from typing import Any, Mapping
 
-from rolecall.targets.base import CallResult, Credentials, TargetUnavailable
+from rolecall.targets.base import ENFORCED, NOT_ENFORCED, CallResult, Credentials, TargetUnavailable
 from rolecall.targets.boto import Boto3Target
 
 # moto keeps every account's state for the life of the mock; reset it now and then so
@@ -25,6 +25,7 @@ class MotoTarget(Boto3Target):
     name = "moto"
     enforce_iam = False
     movable = True
+    authorization = NOT_ENFORCED  # moto's default: "IAM authorization is not enforced" (moto docs, IAM)
 
     def __init__(self) -> None:
         super().__init__()
@@ -82,6 +83,7 @@ class MotoTarget(Boto3Target):
 class MotoAuthTarget(MotoTarget):
     name = "moto+auth"
     enforce_iam = True
+    authorization = ENFORCED
 
 
 def moto() -> MotoTarget:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Mapping
 
-from rolecall.targets.base import (ACT_AS_SERVICE, ROOT_CREDENTIALS, VIRTUAL_CLOCK, CallFailed, CallResult,
-                                   Credentials, Target, Unsupported)
+from rolecall.targets.base import (ACT_AS_SERVICE, ENFORCED, ROOT_CREDENTIALS, VIRTUAL_CLOCK, CallFailed,
+                                   CallResult, Credentials, Target, Unsupported)
 from rolecall.targets.reference.evaluation import REASONS, Decision
 from rolecall.targets.reference.model import AwsError, Caller, Model
 from rolecall.targets.reference.policy import NotModelled
@@ -30,6 +30,7 @@ def _trace(decision: Decision | None) -> tuple:
 class ReferenceTarget(Target):
     name = "reference"
     movable = True
+    authorization = ENFORCED
     capabilities = frozenset({ACT_AS_SERVICE, VIRTUAL_CLOCK, ROOT_CREDENTIALS})
 
     def __init__(self) -> None:
