@@ -1,6 +1,6 @@
-"""index.html: a self-contained results matrix, in the spirit of wpt.fyi.
+"""index.html: a self-contained report, in the spirit of wpt.fyi: findings first, then the matrix.
 
-Seed behaviours and their properties (rows) x targets (columns); a cell opens its
+Findings (rows: target behaviours that differ from AWS) x targets come first; then seed behaviours and their properties (rows) x targets (columns); a cell opens its
 divergences (scenario, repro script, the reference model's decision trace, the AWS page).
 One file: the CSS, the viewer script (viewer.css, viewer.js) and the data (the report's
 records as JSON) are inlined, so it opens from a CI artifact without a server or network.
@@ -38,6 +38,11 @@ TEMPLATE = """<!doctype html>
 <option value="unsupported">unsupported</option><option value="error">errors</option></select></label>
 </section>
 <main>
+<section id="findings"><h2>Findings</h2>
+<p class="legend">One row per target behaviour that differs from AWS (its cause, told by replaying twins of the
+minimal scenario that differ in one feature); a column per target. A mark: the target behaves so.</p>
+<table id="findings-table" aria-label="findings: behaviours by target"></table></section>
+<h2>Properties</h2>
 <noscript><p class="banner">This report draws its matrix with JavaScript; the data are in summary.json,
 results.jsonl and divergences.json next to this file.</p></noscript>
 <table id="matrix" aria-label="results: properties by target"></table>

@@ -50,10 +50,12 @@ def render(data: dict) -> bytes:
                 what = "new" if summary.get("gate") else "divergence(s)"
                 ET.SubElement(case, "failure", type="Divergence",
                               message=f"{len(failing)} {what}: {', '.join(failing)}").text = text
-            elif c["verdict"] == "unsupported":
+            elif c["verdict"] in ("unsupported", "not tested"):
                 counts["skipped"] += 1
-                ET.SubElement(case, "skipped", message=f"{target} could not run any example of {c['property']} "
-                                                       f"({c['setup_errors']} setup errors)")
+                why = (f"{target} could run only {c.get('compared', 0):.0%} of the steps of {c['property']}"
+                       if c["verdict"] == "not tested" else
+                       f"{target} could not run any example of {c['property']} ({c['setup_errors']} setup errors)")
+                ET.SubElement(case, "skipped", message=why)
             known = [i for i in c["divergences"] if i not in failing]
             if known:
                 ET.SubElement(case, "system-out").text = "known divergences (in the baseline):\n" + "\n".join(

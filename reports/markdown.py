@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from rolecall.reports.records import group_by_behaviour, target_columns
 
-ICON = {"agree": "✅", "new": "❌", "known": "🟠", "unsupported": "➖", "error": "⚠️"}
+ICON = {"not tested": "➖", "agree": "✅", "new": "❌", "known": "🟠", "unsupported": "➖", "error": "⚠️"}
 
 
 def _esc(text: str) -> str:
@@ -16,18 +16,20 @@ def headline(data: dict) -> str:
     if not s["complete"] or s["verdicts"]["error"]:
         return "⚠️ could not test everything"
     if gate is not None:
-        failing = len(gate["new"]) + len(gate["expired"]) + (len(gate["stale"]) if gate["strict"] else 0)
         if gate["failing"]:
-            return f"❌ gate failed: {failing} new, expired or stale divergence(s)"
-        return f"✅ gate passed: {len(gate['known'])} known divergence(s), nothing new"
+            return (f"❌ gate failed: {len(gate['new'])} new finding(s), {len(gate['regressions'])} regression(s), "
+                    f"{len(gate['expired'])} expired" + (f", {len(gate['fixed'])} fixed (strict)" if gate["strict"] else ""))
+        return f"✅ gate passed: {len(gate['known'])} known finding(s), nothing new"
     if s["findings"]:
-        return f"❌ {s['divergences']} divergence(s) from {s['oracle']}"
+        return f"❌ {s['findings']} finding(s) ({s['divergences']} divergences) from {s['oracle']}"
     return f"✅ every target agrees with {s['oracle']}"
 
 
 def cell_markdown(c: dict, gated: bool) -> str:
     if c["verdict"] == "agree":
         return f"{ICON['agree']} agree"
+    if c["verdict"] == "not tested":
+        return f"{ICON['not tested']} not tested ({c.get('compared', 0):.0%} of steps compared)"
     if c["verdict"] == "unsupported":
         return f"{ICON['unsupported']} unsupported"
     if c["verdict"] == "error":
@@ -48,18 +50,27 @@ def render(data: dict) -> str:
     out: list[str] = [f"## rolecall: {headline(data)}", ""]
     facts = [f"run `{s['run_id']}`", f"profile `{s['profile']}`", f"strictness `{s['strictness']}`",
              f"oracle `{s['oracle']}`", f"{s['examples']} examples",
-             f"{s['divergences']} distinct divergence(s)"]
+             f"{s['findings']} finding(s)", f"{s['divergences']} divergence(s)"]
     out.append(" · ".join(facts))
     if gate is not None:
-        out += ["", f"Baseline `{gate['baseline']}`: {len(gate['new'])} new, {len(gate['expired'])} expired, "
-                    f"{len(gate['known'])} known, {len(gate['stale'])} stale"
-                    + (" (strict: stale fails)" if gate["strict"] else "")
+        out += ["", f"Baseline `{gate['baseline']}`: {len(gate['new'])} new, {len(gate['regressions'])} regressed, "
+                    f"{len(gate['expired'])} expired, {len(gate['known'])} known, {len(gate['fixed'])} fixed"
+                    + (" (strict: fixed fails)" if gate["strict"] else "")
                     + f", {len(gate['unobserved'])} unobserved."]
     if s["interrupted"]:
         out += ["", "> ⚠️ **Interrupted**: these are the results until the run was stopped."]
     for target, error in s["target_errors"].items():
         out += ["", f"> ⚠️ target `{target}`: {_esc(error)}"]
 
+    findings = data.get("findings") or []
+    if findings:
+        out += ["", "### Findings", "", "One line per target behaviour that differs from AWS; its symptoms "
+                "(divergences) are listed below.", "",
+                "| finding | target | direction | AWS rule | status | divergences |", "|---|---|---|---|---|---|"]
+        for f in findings:
+            rule = f"[{_esc(f['rule'])}]({f['source']})" if f.get("source") else _esc(f.get("rule") or "")
+            out.append(f"| `{f['id']}` {_esc(f['behaviour'])} | `{_esc(f['target'])}` | {f['direction']} | {rule} "
+                       f"| {f.get('gate') or '—'} | {len(f['divergences'])} |")
     out += ["", "### Results by seed behaviour", ""]
     out.append("| property | " + " | ".join(f"`{_esc(t)}`" for t in targets) + " |")
     out.append("|---|" + "---|" * len(targets))
@@ -82,10 +93,12 @@ def render(data: dict) -> str:
                        f"| {_outcome(d['expected'])} ({rule}) | {_outcome(d['observed'])} | {status} |")
         out += ["", "Each divergence has a folder in the report (`divergences/<target>/<id>/`) with its minimal "
                     "`scenario.json` and a standalone `repro.py`; `rolecall explain <id>` tells the story."]
-    if gate is not None and (gate["stale"] or gate["unobserved"]):
-        out += ["", "### Baseline entries not seen", ""]
-        for p in gate["stale"]:
-            out.append(f"- `{p['id']}` on `{_esc(p['target'])}`: **stale** (its pinned scenario no longer diverges)")
+    if gate is not None and (gate["fixed"] or gate["unobserved"] or gate["regressions"]):
+        out += ["", "### Baseline entries", ""]
+        for r in gate["regressions"]:
+            out.append(f"- `{r['id']}` on `{_esc(r['target'])}`: **regressed**: {_esc(r['detail'])}")
+        for p in gate["fixed"]:
+            out.append(f"- `{p['id']}` on `{_esc(p['target'])}`: **fixed** (its pinned scenario agrees with AWS now)")
         for p in gate["unobserved"]:
             out.append(f"- `{p['id']}` on `{_esc(p['target'])}`: unobserved by this run's search")
     cov = s.get("coverage") or {}

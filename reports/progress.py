@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress as RichProgress, SpinnerColumn, TaskID, \
     TextColumn, TimeElapsedColumn
 
-VERDICT_STYLE = {"agree": "green", "diverge": "red", "unsupported": "cyan", "error": "yellow"}
+VERDICT_STYLE = {"not tested": "cyan", "agree": "green", "diverge": "red", "unsupported": "cyan", "error": "yellow"}
 
 
 class Progress:

@@ -6,7 +6,7 @@ holding a `latest`. Problems are one line naming the path, for the CLI to print.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from rolecall.reports.records import REPORT_FORMAT
@@ -22,6 +22,7 @@ class Report:
     summary: dict
     cells: list[dict]
     divergences: list[dict]
+    findings: list[dict] = field(default_factory=list)
 
     @property
     def run_id(self) -> str:
@@ -82,7 +83,10 @@ def load(spec: str | Path, reports_root: Path = Path("reports")) -> Report:
                 cells.append(json.loads(line))
             except json.JSONDecodeError as exc:
                 raise ReportError(f"{path / 'results.jsonl'}: line {n}: invalid JSON: {exc.msg}") from None
-    return Report(path, summary, cells, divergences)
+    findings = _json(path / "findings.json") if (path / "findings.json").exists() else []
+    if not isinstance(findings, list):
+        raise ReportError(f"{path / 'findings.json'}: expected an array of findings")
+    return Report(path, summary, cells, divergences, findings)
 
 
 def _json(path: Path):

@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections import Counter
 
 REPORT_FORMAT = "rolecall/report@1"
-VERDICTS = ("agree", "diverge", "unsupported", "error")
+VERDICTS = ("agree", "diverge", "not tested", "unsupported", "error")
 # A cell's status in the matrix: a diverging cell is "new" when any of its divergences
 # fails the gate (new or expired), "known" when all are in the baseline.
-STATUSES = ("agree", "new", "known", "unsupported", "error")
+STATUSES = ("agree", "new", "known", "not tested", "unsupported", "error")
 
 
 def slug(target: str) -> str:
@@ -55,12 +55,6 @@ def rule_and_source(expected: dict, meta: dict, scenario: dict | None) -> tuple[
     return rule, source
 
 
-def _status_of(verdicts, target: str, div_id: str) -> str:
-    if verdicts is None:
-        return "new"  # no baseline: nothing is accepted yet
-    return verdicts.status(target, div_id) or "new"
-
-
 def build(result, verdicts=None) -> dict:
     """{"summary": {...}, "cells": [...], "divergences": [...]} for one run."""
     from rolecall.reports import repro
@@ -71,6 +65,8 @@ def build(result, verdicts=None) -> dict:
     replayed = {(r.target, r.divergence.id) for r in (verdicts.replays if verdicts is not None else [])
                 if r.divergence is not None}
 
+    from rolecall.findings import group, symptom_cause
+
     divergences: list[dict] = []
     seen_on: dict[str, list[str]] = {}
     for cell in result.cells:
@@ -79,30 +75,51 @@ def build(result, verdicts=None) -> dict:
             rec = d.to_dict()
             scenario = d.scenario.to_dict()
             rule, source = rule_and_source(rec["expected"], metas[cell.property], scenario)
+            # a divergence that was not explained by replaying (a pinned baseline replay) gets its symptom's cause
+            cause = (record.cause or symptom_cause(d, source)).to_dict()
             folder = f"divergences/{slug(d.target)}/{d.id}"
             rec.update({
                 "behaviour": cell.behaviour, "feature": metas[cell.property]["feature"],
-                "summary": d.summary(), "status": _status_of(verdicts, d.target, d.id),
+                "summary": d.summary(), "status": "new",
                 "confirmed": record.confirmed, "reproduced": record.reproduced,
                 "replayed": (d.target, d.id) in replayed, "rule": rule, "source": source,
                 "trace": rec["expected"].get("trace", []), "scenario": scenario, "folder": folder,
-                "repro": repro.script(d), "repro_kind": repro.kind(d),
+                "repro": repro.script(d), "repro_kind": repro.kind(d), "cause": cause,
             })
             divergences.append(rec)
             seen_on.setdefault(d.id, []).append(d.target)
     for rec in divergences:
         rec["shared_with"] = [t for t in seen_on[rec["id"]] if t != rec["target"]]
 
+    findings = group(divergences)
+    finding_of = {(f["target"], i): f["id"] for f in findings for i in f["divergences"]}
+    for f in findings:
+        f["gate"] = _finding_status(verdicts, f)
+        f["folder"] = f"findings/{slug(f['target'])}/{f['id']}"
+    gate_of = {(f["target"], f["id"]): f["gate"] for f in findings}
+    for rec in divergences:
+        rec["finding"] = finding_of[(rec["target"], rec["id"])]
+        # a divergence is as new as the finding it is a symptom of
+        rec["status"] = gate_of[(rec["target"], rec["finding"])] or "new"
     by_key = {(r["target"], r["id"]): r for r in divergences}
     cells = [_cell_record(c, metas[c.property], by_key) for c in result.cells]
     cells += _unreachable_cells(result, metas)
-    return {"summary": _summary(result, verdicts, cells, divergences, metas), "cells": cells,
-            "divergences": divergences}
+    return {"summary": _summary(result, verdicts, cells, divergences, metas, findings), "cells": cells,
+            "divergences": divergences, "findings": findings}
+
+
+def _finding_status(verdicts, finding: dict) -> str | None:
+    """new / known against the baseline's findings; None when the run was not gated."""
+    if verdicts is None:
+        return None
+    status = getattr(verdicts, "finding_status", None)
+    return status(finding["target"], finding["id"]) if status else None
 
 
 def _cell_record(cell, meta: dict, by_key: dict) -> dict:
     statuses = {i: by_key[(cell.target, i)]["status"] for i in sorted(cell.divergences)}
     verdict = cell.verdict
+    compared = cell.compared if hasattr(cell, "compared") else 1.0
     if verdict == "diverge":
         status = "new" if any(s != "known" for s in statuses.values()) else "known"
     else:
@@ -115,6 +132,7 @@ def _cell_record(cell, meta: dict, by_key: dict) -> dict:
         "expired": sorted(i for i, s in statuses.items() if s == "expired"),
         "flaky": sorted(cell.flaky), "examples": cell.examples, "agreeing": cell.agreeing,
         "setup_errors": cell.setup_errors, "unsupported_steps": cell.unsupported_steps, "error": cell.error,
+        "steps": getattr(cell, "steps", 0), "compared": round(compared, 3),
         "seconds": round(cell.seconds, 3), "coverage": dict(sorted(cell.coverage.items())),
         "decisions": dict(sorted(cell.decisions.items())),
     }
@@ -132,11 +150,12 @@ def _unreachable_cells(result, metas: dict) -> list[dict]:
             out.append({"property": name, "behaviour": meta["behaviour"], "feature": meta["feature"], "target": spec,
                         "verdict": "error", "status": "error", "divergences": [], "new": [], "known": [],
                         "expired": [], "flaky": [], "examples": 0, "agreeing": 0, "setup_errors": 0,
-                        "unsupported_steps": 0, "error": error, "seconds": 0.0, "coverage": {}, "decisions": {}})
+                        "unsupported_steps": 0, "steps": 0, "compared": 0.0, "error": error, "seconds": 0.0,
+                        "coverage": {}, "decisions": {}})
     return out
 
 
-def _summary(result, verdicts, cells: list[dict], divergences: list[dict], metas: dict) -> dict:
+def _summary(result, verdicts, cells: list[dict], divergences: list[dict], metas: dict, findings: list[dict]) -> dict:
     targets = list(dict.fromkeys([c["target"] for c in cells]))
     coverage: dict[str, dict[str, int]] = {}
     for c in cells:
@@ -152,8 +171,11 @@ def _summary(result, verdicts, cells: list[dict], divergences: list[dict], metas
         "complete": result.complete, "interrupted": result.interrupted,
         "target_errors": dict(result.target_errors),
         "cells": len(cells), "examples": sum(c["examples"] for c in cells),
-        "divergences": len({d["id"] for d in divergences}),
-        "findings": len(divergences),
+        # one definition of each total: a divergence or a finding counts once per target it is on
+        "divergences": len(divergences),
+        "findings": len(findings),
+        "findings_by_target": {t: sum(1 for f in findings if f["target"] == t) for t in targets},
+        "finding_statuses": dict(Counter(f["gate"] for f in findings if f.get("gate"))),
         "verdicts": {v: sum(1 for c in cells if c["verdict"] == v) for v in VERDICTS},
         "statuses": {s: status_counts.get(s, 0) for s in ("new", "known", "expired")},
         "by_target": {t: sorted({d["id"] for d in divergences if d["target"] == t}) for t in targets},

@@ -1,4 +1,6 @@
-"""What a run prints when it is done: the matrix, the divergences, the coverage and the gate."""
+"""What a run prints when it is done: its findings, side by side per target, and the gate; with
+`verbose`, the property matrix, every divergence and the coverage too. 80 columns; colour
+only where the terminal has it (rich honours NO_COLOR)."""
 from __future__ import annotations
 
 from rich.console import Console
@@ -7,7 +9,8 @@ from rich.text import Text
 
 from rolecall.reports.records import build, cell_text, group_by_behaviour, target_columns
 
-STYLE = {"agree": "green", "new": "bold red", "expired": "bold red", "known": "dark_orange", "unsupported": "cyan",
+WIDTH = 80
+STYLE = {"not tested": "cyan", "agree": "green", "new": "bold red", "expired": "bold red", "known": "dark_orange", "unsupported": "cyan",
          "error": "yellow", "none": "dim"}
 
 
@@ -78,31 +81,87 @@ def coverage_table(data: dict) -> Table | None:
     return table
 
 
+def findings_table(data: dict, *, width: int = WIDTH) -> Table | None:
+    """One row per finding, a column per target: which targets behave so ("new" where the gate says so)."""
+    findings = data.get("findings") or []
+    if not findings:
+        return None
+    targets = [t for t in target_columns(data["summary"], data["cells"]) if any(f["target"] == t for f in findings)]
+    rows: dict[str, dict] = {}
+    for f in findings:
+        row = rows.setdefault(f["id"], {"behaviour": f["behaviour"], "direction": f["direction"], "on": {}})
+        row["on"][f["target"]] = f.get("gate") or "yes"
+    table = Table(box=None, pad_edge=False, show_edge=False, width=width, padding=(0, 1))
+    table.add_column("finding", overflow="fold", ratio=1)
+    for t in targets:
+        table.add_column(t, no_wrap=True, justify="center", overflow="ellipsis", max_width=max(6, len(t)))
+    first = {t: i for i, t in enumerate(targets)}
+
+    def order(item):
+        fid, row = item
+        return (min(first[t] for t in row["on"]), -len(row["on"]), row["behaviour"])
+    for fid, row in sorted(rows.items(), key=order):
+        cells = []
+        for t in targets:
+            mark = row["on"].get(t)
+            if mark is None:
+                cells.append(Text("·", style="dim"))
+            elif mark == "new":
+                cells.append(Text("new", style="bold red"))
+            elif mark == "known":
+                cells.append(Text("known", style="dark_orange"))
+            else:
+                cells.append(Text("●", style="red"))
+        table.add_row(Text(row["behaviour"]), *cells)
+    return table
+
+
+def headline(data: dict) -> Text:
+    s = data["summary"]
+    per = s.get("findings_by_target") or {}
+    counts = ", ".join(f"{t} {n}" for t, n in per.items())
+    text = Text("findings: ", style="bold")
+    text.append(f"{s.get('findings', 0)}" + (f" ({counts})" if counts else "")
+                + f"; {s['divergences']} divergences, {s['examples']} examples")
+    return text
+
+
+def not_tested_lines(data: dict) -> list[str]:
+    return [f"not tested: {c['property']} on {c['target']} (it could run {c['compared']:.0%} of the steps)"
+            for c in data["cells"] if c["verdict"] == "not tested"]
+
+
 def print_summary(result, *, verdicts=None, report_path=None, console: Console | None = None,
-                  data: dict | None = None) -> None:
+                  data: dict | None = None, verbose: bool = False) -> None:
     console = console or Console(highlight=False)
     data = data or build(result, verdicts)
     s = data["summary"]
-    console.print(matrix(data))
+    width = min(console.width, WIDTH)
+    if verbose:
+        console.print(matrix(data))
+        lines = divergence_lines(data)
+        if lines:
+            console.print(Text(f"divergences ({len(lines)}; `rolecall explain ID` tells the story of one)",
+                               style="bold"))
+            for line in lines:
+                console.print(line)
+        table = coverage_table(data)
+        if table is not None:
+            console.print(table)
     for t, err in s["target_errors"].items():
         console.print(f"[yellow]target {t} could not be tested:[/] {err}", highlight=False)
     if s["interrupted"]:
         console.print("[yellow]interrupted: these are the results until the run was stopped[/]")
-    lines = divergence_lines(data)
-    if lines:
-        console.print(Text(f"divergences ({len(lines)}; `rolecall explain ID` tells the story of one)", style="bold"))
-        for line in lines:
-            console.print(line)
-    table = coverage_table(data)
+    for line in not_tested_lines(data):
+        console.print(Text(line, style="cyan"))
+    console.print(headline(data))
+    table = findings_table(data, width=width)
     if table is not None:
         console.print(table)
     if verdicts is not None:
         style = "bold red" if verdicts.failing else "green"
         console.print(Text(verdicts.text(), style=style))
-        for target, div_id in verdicts.stale:
-            console.print(f"  stale: {div_id} on {target}: its pinned scenario no longer diverges"
-                          + (" (fails: strict)" if verdicts.strict else ""), highlight=False)
-        for target, div_id in verdicts.unobserved:
-            console.print(f"  unobserved: {div_id} on {target}", style="dim", highlight=False)
+        for line in verdicts.lines(verbose=verbose):
+            console.print(line, highlight=False)
     if report_path is not None:
         console.print(f"report: {report_path}/index.html", highlight=False)

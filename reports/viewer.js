@@ -4,10 +4,10 @@
 (function () {
   "use strict";
   var DATA = JSON.parse(document.getElementById("rolecall-data").textContent);
-  var S = DATA.summary, CELLS = DATA.cells, DIVS = DATA.divergences;
+  var S = DATA.summary, CELLS = DATA.cells, DIVS = DATA.divergences, FINDINGS = DATA.findings || [];
   var GATED = !!S.gate;
   var LABEL = { agree: "agree", "new": GATED ? "diverge (new)" : "diverge", known: "diverge (known)",
-    expired: "diverge (expired)", unsupported: "unsupported", error: "error" };
+    expired: "diverge (expired)", "not tested": "not tested", unsupported: "unsupported", error: "error" };
 
   function el(tag, attrs, children) {
     var node = document.createElement(tag);
@@ -48,25 +48,60 @@
   var headline = document.getElementById("headline");
   var failing = GATED ? S.gate.failing : (S.findings > 0);
   if (!S.complete) headline.textContent = "⚠ could not test everything";
-  else if (GATED) headline.textContent = failing ? "✗ gate failed: new or expired divergences" : "✓ gate passed: every divergence is known";
-  else headline.textContent = failing ? "✗ " + S.divergences + " divergence(s) from " + S.oracle : "✓ every target agrees with " + S.oracle;
+  else if (GATED) headline.textContent = failing ? "✗ gate failed: new findings or regressions" : "✓ gate passed: every finding is known";
+  else headline.textContent = failing ? "✗ " + S.findings + " finding(s): target behaviours that differ from " + S.oracle : "✓ every target agrees with " + S.oracle;
   var facts = document.getElementById("facts");
   [["profile", S.profile], ["strictness", S.strictness], ["oracle", S.oracle], ["seed", String(S.seed)],
-   ["examples", String(S.examples)], ["divergences", S.divergences + " distinct, " + S.findings + " on targets"],
+   ["examples", String(S.examples)], ["findings", String(S.findings)], ["divergences", String(S.divergences)],
    ["started", S.started]].forEach(function (kv) {
     facts.appendChild(el("div", {}, [el("dt", { text: kv[0] }), el("dd", { text: kv[1] })]));
   });
   if (GATED) {
     var g = S.gate;
     facts.appendChild(el("div", {}, [el("dt", { text: "baseline" }), el("dd", { text: g.baseline + ": " + g["new"].length +
-      " new, " + g.expired.length + " expired, " + g.known.length + " known, " + g.stale.length + " stale, " +
-      g.unobserved.length + " unobserved" })]));
+      " new, " + g.regressions.length + " regressed, " + g.expired.length + " expired, " + g.known.length + " known, " +
+      g.fixed.length + " fixed, " + g.unobserved.length + " unobserved" })]));
   }
+  // ---- findings: behaviours x targets
+  (function () {
+    var table = document.getElementById("findings-table");
+    var section = document.getElementById("findings");
+    if (!FINDINGS.length) { section.appendChild(el("p", { text: "No findings: every target agrees with " + S.oracle + "." })); return; }
+    var ftargets = targets.filter(function (t) { return FINDINGS.some(function (f) { return f.target === t; }); });
+    var rows = [], byId = {};
+    FINDINGS.forEach(function (f) {
+      if (!byId[f.id]) { byId[f.id] = { id: f.id, behaviour: f.behaviour, direction: f.direction, on: {} }; rows.push(byId[f.id]); }
+      byId[f.id].on[f.target] = f;
+    });
+    rows.sort(function (a, b) { return Object.keys(b.on).length - Object.keys(a.on).length || (a.behaviour < b.behaviour ? -1 : 1); });
+    table.appendChild(el("thead", {}, [el("tr", {}, [el("th", { text: "finding" }), el("th", { text: "direction" })].concat(
+      ftargets.map(function (t) { return el("th", { scope: "col", text: t }); })))]));
+    var body = el("tbody");
+    rows.forEach(function (r) {
+      var tr = el("tr", { "data-finding": r.id }, [el("th", { scope: "row" }, [el("code", { text: r.id }), " " + r.behaviour]),
+        el("td", { text: r.direction })]);
+      ftargets.forEach(function (t) {
+        var f = r.on[t];
+        if (!f) { tr.appendChild(el("td", { cls: "st-agree", text: "·" })); return; }
+        var st = f.gate === "known" ? "st-known" : "st-new";
+        var td = el("td", { cls: "cell " + st, title: f.title + " (" + f.divergences.length + " divergences)" },
+          [el("a", { href: f.folder + "/issue.md", text: f.gate || "●" }), " ",
+           el("span", { cls: "sub", text: f.divergences.length + " symptom" + (f.divergences.length === 1 ? "" : "s") })]);
+        tr.appendChild(td);
+      });
+      body.appendChild(tr);
+    });
+    table.appendChild(body);
+  })();
+
   var banners = document.getElementById("banners");
   if (GATED) {
-    S.gate.stale.forEach(function (x) {
-      banners.appendChild(el("p", { cls: "banner", text: "Stale baseline entry " + x.id + " on " + x.target +
-        ": its pinned scenario no longer diverges" + (S.gate.strict ? " (fails: strict)" : "") + "; prune it." }));
+    S.gate.fixed.forEach(function (x) {
+      banners.appendChild(el("p", { cls: "banner", text: "Fixed baseline entry " + x.id + " on " + x.target +
+        ": its pinned scenario agrees with AWS now" + (S.gate.strict ? " (fails: strict)" : "") + "; `rolecall baseline prune` drops it." }));
+    });
+    S.gate.regressions.forEach(function (x) {
+      banners.appendChild(el("p", { cls: "banner", text: "Regression on " + x.target + ": " + x.detail }));
     });
     if (S.gate.unobserved.length) banners.appendChild(el("p", { cls: "legend", text: "Baseline entries this run did not meet: " +
       S.gate.unobserved.map(function (x) { return x.id + " on " + x.target; }).join(", ") }));
@@ -121,8 +156,9 @@
       sub = GATED ? (bad ? bad + " new" : "") + (bad && n - bad ? " · " : "") + (n - bad ? (n - bad) + " known" : "") : c.examples + " examples";
     } else if (c.verdict === "agree") { main = "agree"; sub = c.examples + " examples"; }
     else if (c.verdict === "unsupported") { main = "unsupported"; sub = c.setup_errors + " setup errors"; }
+    else if (c.verdict === "not tested") { main = "not tested"; sub = Math.round(100 * c.compared) + "% of steps compared"; }
     else { main = "error"; sub = (c.error || "").slice(0, 60); }
-    var td = el("td", { cls: "cell st-" + c.status, "data-target": t, "data-property": p, "data-status": c.status,
+    var td = el("td", { cls: "cell st-" + c.status.replace(" ", "-"), "data-target": t, "data-property": p, "data-status": c.status,
       tabindex: "0", role: "button", title: LABEL[c.status] + " — click for details" }, [main, el("small", { text: sub })]);
     function open() { location.hash = "cell=" + encodeURIComponent(p) + "/" + encodeURIComponent(t); }
     td.addEventListener("click", open);
@@ -168,7 +204,7 @@
     close.addEventListener("click", function () { history.replaceState(null, "", location.pathname + location.search); details.hidden = true; if (td) td.classList.remove("selected"); });
     details.appendChild(close);
     details.appendChild(el("h2", {}, [el("code", { text: p }), " on ", el("code", { text: t }), " ",
-      el("span", { cls: "badge st-" + c.status, text: LABEL[c.status] })]));
+      el("span", { cls: "badge st-" + c.status.replace(" ", "-"), text: LABEL[c.status] })]));
     var m = meta[p] || {};
     if (m.description) details.appendChild(el("p", {}, [m.description + " ", m.source ? link(m.source, "(AWS)") : null]));
     var counts = el("div", { cls: "counts" });

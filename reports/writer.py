@@ -57,6 +57,7 @@ def _write_folder(folder: Path, data: dict) -> None:
         (sub / "repro.py").write_text(rec["repro"], encoding="utf-8")
         (sub / "repro.py").chmod(0o755)
     _dump(folder / "divergences.json", divergences)
+    _write_findings(folder, data)
     with open(folder / "results.jsonl", "w", encoding="utf-8") as fh:
         for rec in cells:
             fh.write(json.dumps(rec, default=str, ensure_ascii=False) + "\n")
@@ -65,6 +66,29 @@ def _write_folder(folder: Path, data: dict) -> None:
     (folder / "index.html").write_text(html.render(data), encoding="utf-8")
     # summary.json last: a folder that has it is a complete report
     _dump(folder / "summary.json", summary)
+
+
+def _write_findings(folder: Path, data: dict) -> None:
+    """findings.json, and per finding its smallest scenario, repro.py, an issue draft and (for boto-based
+    emulators) a pytest in the emulator's own style."""
+    from rolecall.reports import issue
+
+    by_key = {(d["target"], d["id"]): d for d in data["divergences"]}
+    listed = []
+    for f in data["findings"]:
+        sub = folder / f["folder"]
+        sub.mkdir(parents=True, exist_ok=True)
+        smallest = by_key[(f["target"], f["from"])]
+        _dump(sub / "scenario.json", f["scenario"])
+        (sub / "repro.py").write_text(smallest["repro"], encoding="utf-8")
+        (sub / "repro.py").chmod(0o755)
+        (sub / "issue.md").write_text(issue.draft(f, smallest["repro"]), encoding="utf-8")
+        test = issue.pytest_file(f, smallest["repro"], smallest["repro_kind"])
+        if test is not None:
+            (sub / f"{issue.test_name(f)}.py").write_text(test, encoding="utf-8")
+        if f.get("passes"):
+            _dump(sub / "passes.json", f["passes"])
+    _dump(folder / "findings.json", data["findings"])
 
 
 def point_latest(report_dir: Path, name: str) -> None:

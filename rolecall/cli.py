@@ -181,13 +181,16 @@ def _print_run(scenario, run, checks: dict, explain: bool) -> None:
 @click.option("--localstack-endpoint", metavar="URL", help="Use a running LocalStack instead of starting one.")
 @click.option("--workers", type=WORKERS, default="auto", show_default=True,
               help="Worker processes running targets side by side (auto: one per CPU; 1: one after another).")
+@click.option("-v", "--verbose", is_flag=True, help="Also print the property matrix, every divergence and the coverage.")
 def run(targets, oracle, profile, properties, features, strictness, seed, max_examples, report_dir, baseline,
-        strict, localstack_endpoint, workers) -> None:
+        strict, localstack_endpoint, workers, verbose) -> None:
     """Search every property on each target for divergences from the oracle; write a report.
 
-    With --baseline, the baseline's pinned scenarios are replayed first (a fixed emulator
-    bug shows deterministically), then the search runs; exit 1 only for new or expired
-    divergences."""
+    Prints the findings (one line per target behaviour that differs from AWS). With --baseline,
+    each accepted finding's pinned scenario and the scenario its target passed are replayed
+    first, then the search runs (without the local example database); exit 1 only for new
+    findings, regressions (a scenario the target passed at baseline time fails now) or expired
+    entries."""
     import signal
 
     from rolecall.conformance import select
@@ -214,7 +217,7 @@ def run(targets, oracle, profile, properties, features, strictness, seed, max_ex
         from rolecall.ledger import Baseline, LedgerError
 
         try:
-            gate = Baseline.load(baseline)
+            gate = Baseline.load(baseline, must_exist=True)
         except LedgerError as exc:
             raise Fatal(str(exc)) from None
 
@@ -234,9 +237,9 @@ def run(targets, oracle, profile, properties, features, strictness, seed, max_ex
             from rolecall.ledger import replay_baseline
 
             for spec in target_specs:
+                bar.note(f"{spec}: replaying the baseline (pinned and passing scenarios)")
                 try:
-                    replays += replay_baseline(gate, spec, oracle, strictness, properties=[p.name for p in props],
-                                               options=options)
+                    replays += replay_baseline(gate, spec, oracle, strictness, options=options)
                 except TargetUnavailable as exc:
                     bar.note(f"{spec}: baseline replay skipped: {exc}")
                 except KeyboardInterrupt:
@@ -252,17 +255,19 @@ def run(targets, oracle, profile, properties, features, strictness, seed, max_ex
 
         result = run_suite(props, target_specs, oracle_spec=oracle, profile=PROFILES[profile], strictness=strictness,
                            seed=seed, max_examples=max_examples, target_options=options, progress=progress,
-                           on_example=bar.advance, workers=workers)
+                           on_example=bar.advance, workers=workers, use_database=gate is None)
     verdicts = None
     if gate is not None:
         from rolecall.ledger import add_replays
+        from rolecall.reports.records import build
 
         add_replays(result, replays)
-        verdicts = gate.judge(result, replays, strict=strict)
+        tested = {(c.target, c.property) for c in result.cells if c.examples > 0}
+        verdicts = gate.judge(build(result)["findings"], replays, strict=strict, tested=tested)
     path = write_report(result, report_dir, verdicts=verdicts)
     from rolecall.reports.terminal import print_summary
 
-    print_summary(result, verdicts=verdicts, report_path=path)
+    print_summary(result, verdicts=verdicts, report_path=path, verbose=verbose)
     sys.exit(exit_code(result, verdicts))
 
 

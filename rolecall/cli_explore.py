@@ -24,6 +24,7 @@ def merge(into, cell) -> None:
     into.agreeing += cell.agreeing
     into.setup_errors += cell.setup_errors
     into.unsupported_steps += cell.unsupported_steps
+    into.steps += cell.steps
     into.seconds += cell.seconds
     into.coverage.update(cell.coverage)
     into.decisions.update(cell.decisions)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -73,12 +74,13 @@ REPORTS = click.option("--reports", "reports_root", type=click.Path(path_type=Pa
 
 @click.group()
 def baseline() -> None:
-    """Accept divergences into the baseline, or drop the ones no longer seen.
+    """Accept findings into the baseline, or drop the ones fixed upstream.
 
     \b
-    The baseline is a folder of ledgers, baselines/<target>.json, with each entry's minimal
-    scenario pinned in baselines/<target>/<id>.json. `rolecall run --baseline baselines`
-    fails (exit 1) only on divergences that are not in it, or whose entry has expired.
+    The baseline is a folder of ledgers, baselines/<target>.json: per target the findings a
+    maintainer accepted, each with its smallest scenario (baselines/<target>/<id>.json) and
+    a scenario the target passed (<id>.passes.json). `rolecall run --baseline baselines`
+    fails (exit 1) on a new finding, or when a scenario the target passed now fails.
     """
 
 
@@ -86,49 +88,110 @@ def baseline() -> None:
 @FROM
 @BASELINE
 @REPORTS
-@click.option("--reason", help="Why these divergences are accepted (for new entries). Default: a line per "
-                                "divergence saying what the target does and which AWS rule it breaks.")
-@click.option("--ticket", help="An issue tracking them (for new entries).")
+@click.option("--reason", help="Why these findings are accepted (for new entries). Default: the finding's title.")
+@click.option("--upstream", metavar="URL", help="The upstream issue tracking them (new entries: status 'reported').")
 @click.option("--expires", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="YYYY-MM-DD",
               help="After this day the new entries fail the gate again.")
-@click.option("--target", "only_targets", multiple=True, metavar="NAME", help="Only these targets' divergences.")
-def baseline_update(source, baseline_dir, reports_root, reason, ticket, expires, only_targets) -> None:
-    """Accept every divergence of a report: add new ones, refresh last_seen of known ones."""
-    ledger = _baseline(baseline_dir)
+@click.option("--target", "only_targets", multiple=True, metavar="NAME", help="Only these targets' findings.")
+def baseline_update(source, baseline_dir, reports_root, reason, upstream, expires, only_targets) -> None:
+    """Accept every finding of a report: add new ones, refresh the known ones."""
+    from rolecall.ledger import Baseline, LedgerError
+
+    try:
+        ledger = Baseline.load(baseline_dir, must_exist=False)  # update may start a baseline
+    except LedgerError as exc:
+        raise UserError(str(exc)) from None
     report = _report(source, reports_root)
-    records = [d for d in report.divergences if not only_targets or d["target"] in only_targets]
     if only_targets and not any(c["target"] in only_targets for c in report.cells):
         raise UserError(f"{report.path}: no target {', '.join(only_targets)} in this report "
                         f"(it has: {', '.join(report.summary.get('targets', []))})")
-    changes = ledger.update(records, reason=reason, day=_run_day(report), ticket=ticket,
+    if not report.findings and report.divergences:
+        raise UserError(f"{report.path}: the report has divergences but no findings.json "
+                        f"(written by an older rolecall); run again")
+    records = [f for f in report.findings if not only_targets or f["target"] in only_targets]
+    changes = ledger.update(records, reason=reason, day=_run_day(report), upstream=upstream,
                             expires=expires.date() if expires else None)
     if not changes:
-        click.echo(f"baseline {baseline_dir}: report {report.run_id} has no divergence; nothing to accept")
+        click.echo(f"baseline {baseline_dir}: report {report.run_id} has no finding; nothing to accept")
         return
+    titles = {(f["target"], f["id"]): f["title"] for f in records}
     for target, change in sorted(changes.items()):
         click.echo(f"baseline {baseline_dir}: {target}: {len(change['added'])} added, "
                    f"{len(change['refreshed'])} refreshed")
-        for div_id in change["added"]:
-            click.echo(f"  + {div_id}")
+        for fid in change["added"]:
+            click.echo(f"  + {fid} {titles.get((target, fid), '')}")
 
 
 @baseline.command("prune")
-@FROM
 @BASELINE
-@REPORTS
-def baseline_prune(source, baseline_dir, reports_root) -> None:
-    """Drop entries a complete report did not observe (for the targets and properties it tested)."""
+@click.option("--target", "only_targets", multiple=True, metavar="NAME", help="Only these targets' entries.")
+@click.option("--oracle", default="reference", show_default=True, help="The target others are compared with.")
+@click.option("--localstack-endpoint", metavar="URL", help="Use a running LocalStack instead of starting one.")
+@click.option("--dry-run", is_flag=True, help="Say what would be dropped; change nothing.")
+def baseline_prune(baseline_dir, only_targets, oracle, localstack_endpoint, dry_run) -> None:
+    """Drop the entries that are fixed: replay each entry's pinned scenario on its target and drop it
+    only when the target now agrees with AWS (three replays). Prints what it dropped and why."""
+    from rolecall.ledger import FIXED, replay_baseline
+    from rolecall.targets import TargetUnavailable, UnknownTarget
+
     ledger = _baseline(baseline_dir)
+    targets = [t for t in sorted(ledger.entries) if not only_targets or t in only_targets]
+    unknown = sorted(set(only_targets) - set(ledger.entries))
+    if unknown:
+        raise UserError(f"baseline {baseline_dir}: no entries for {', '.join(unknown)} "
+                        f"(it has: {', '.join(sorted(ledger.entries)) or 'none'})")
+    fixed = []
+    for target in targets:
+        try:
+            replays = replay_baseline(ledger, target, oracle, options={"endpoint": localstack_endpoint})
+        except (TargetUnavailable, UnknownTarget) as exc:
+            raise UserError(str(exc)) from None
+        for r in replays:
+            if r.kind == "pinned" and r.status == FIXED:
+                fixed.append((r.target, r.id))
+                click.echo(f"baseline {baseline_dir}: {target}: - {r.id} {ledger.entry(target, r.id).get('title', '')}"
+                           f" ({r.detail}, {r.attempts} replays)")
+    if not fixed:
+        click.echo(f"baseline {baseline_dir}: every pinned scenario still diverges; nothing pruned")
+        return
+    if dry_run:
+        click.echo(f"baseline {baseline_dir}: dry run: {len(fixed)} entries would be dropped")
+        return
+    ledger.drop(fixed)
+    click.echo(f"baseline {baseline_dir}: {len(fixed)} entries dropped")
+
+
+# ----------------------------------------------------------------------------- findings
+
+@_group().command("findings")
+@click.argument("source", metavar="REPORT_DIR|latest", default="latest")
+@REPORTS
+@click.option("--target", "only_targets", multiple=True, metavar="NAME", help="Only these targets' findings.")
+@click.option("--json", "as_json", is_flag=True, help="Print findings.json.")
+@click.option("-v", "--verbose", is_flag=True, help="Also list each finding's symptoms and where its files are.")
+def findings_cmd(source, reports_root, only_targets, as_json, verbose) -> None:
+    """The findings of a report: one line per target behaviour that differs from AWS, targets side by side."""
+    from rolecall.reports.terminal import findings_table, headline
+
     report = _report(source, reports_root)
-    if not report.complete:
-        raise UserError(f"{report.path}: the run was incomplete (interrupted or a target could not be tested); "
-                        f"prune needs a complete run")
-    removed = ledger.prune(report.tested(), report.observed())
-    if not removed:
-        click.echo(f"baseline {baseline_dir}: every entry tested by report {report.run_id} was observed; "
-                   f"nothing pruned")
-    for target, div_id in removed:
-        click.echo(f"baseline {baseline_dir}: {target}: - {div_id} (not observed by report {report.run_id})")
+    findings = [f for f in report.findings if not only_targets or f["target"] in only_targets]
+    if as_json:
+        click.echo(json.dumps(findings, indent=2, ensure_ascii=False))
+        return
+    console = Console(highlight=False)
+    data = {"summary": report.summary, "cells": report.cells, "findings": findings}
+    console.print(headline(data))
+    table = findings_table(data, width=min(console.width, 80))
+    if table is None:
+        console.print("no findings: every target agrees with the oracle")
+        return
+    console.print(table)
+    if verbose:
+        for f in findings:
+            console.print(Text(f"{f['id']} {f['title']}", style="bold"))
+            console.print(f"  {f['direction']}; AWS: {f['rule']} {f['source']}; evidence: {f['evidence']}")
+            console.print(f"  symptoms: {' '.join(f['divergences'])}")
+            console.print(f"  files: {report.path / f['folder']}/ (issue.md, scenario.json, repro.py)")
 
 
 # ----------------------------------------------------------------------------- compare
@@ -158,16 +221,16 @@ def comparison(report) -> dict:
         rule = d.get("rule") or "(no rule)"
         rules.setdefault(rule, {t: {"steps": 0, "divergences": []} for t in targets})
         rules[rule].setdefault(d["target"], {"steps": 0, "divergences": []})["divergences"].append(d["id"])
-    by_id: dict[str, dict] = {}
-    for d in divs:
-        e = by_id.setdefault(d["id"], {"id": d["id"], "property": d["property"], "call": d["call"],
-                                       "level": d["level"], "rule": d.get("rule"), "summary": _short(d),
-                                       "targets": []})
-        e["targets"].append(d["target"])
+    by_finding: dict[str, dict] = {}
+    for f in report.findings:
+        e = by_finding.setdefault(f["id"], {"id": f["id"], "behaviour": f["behaviour"], "direction": f["direction"],
+                                            "rule": f.get("rule"), "targets": []})
+        e["targets"].append(f["target"])
     return {"run_id": s["run_id"], "oracle": s["oracle"], "targets": targets, "behaviours": behaviours,
             "rules": dict(sorted(rules.items())),
-            "shared": sorted((e for e in by_id.values() if len(e["targets"]) > 1), key=lambda e: e["id"]),
-            "unique": {t: sorted(e["id"] for e in by_id.values() if e["targets"] == [t]) for t in targets}}
+            "shared": sorted((e for e in by_finding.values() if len(e["targets"]) > 1), key=lambda e: e["behaviour"]),
+            "unique": {t: sorted((e for e in by_finding.values() if e["targets"] == [t]), key=lambda e: e["behaviour"])
+                       for t in targets}}
 
 
 def _short(d: dict) -> str:
@@ -184,10 +247,10 @@ def _short(d: dict) -> str:
 @REPORTS
 @click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON.")
 def compare_cmd(source, reports_root, as_json) -> None:
-    """Put the emulators of one report side by side: what each gets right, which divergences they share.
+    """Put the emulators of one report side by side: what each gets right, which findings they share.
 
-    A divergence id is a hash of (property, signature): the same id on two targets is
-    the same divergence.
+    Two targets share a finding when replaying tells the same cause on both (its id is a hash of the
+    cause, not of the symptom).
     """
     report = _report(source, reports_root)
     cmp = comparison(report)
@@ -233,17 +296,17 @@ def compare_cmd(source, reports_root, as_json) -> None:
             t2.add_row(rule, *cols)
         console.print(t2)
     if cmp["shared"]:
-        t3 = Table(title="divergences shared by several targets (same id: same divergence)", title_justify="left")
-        for col in ("id", "rule", "what", "targets"):
+        t3 = Table(title="findings shared by several targets (the same cause, told by replaying)", title_justify="left")
+        for col in ("finding", "direction", "targets"):
             t3.add_column(col)
         for e in cmp["shared"]:
-            t3.add_row(e["id"], e["rule"] or "", e["summary"], ", ".join(e["targets"]))
+            t3.add_row(f"{e['id']} {e['behaviour']}", e["direction"], ", ".join(e["targets"]))
         console.print(t3)
     else:
-        console.print("no divergence is shared by two targets")
+        console.print("no finding is shared by two targets")
     for t in targets:
-        if cmp["unique"][t]:
-            console.print(f"only on {t}: {' '.join(cmp['unique'][t])}")
+        for e in cmp["unique"][t]:
+            console.print(f"only on {t}: {e['id']} {e['behaviour']}")
 
 
 # ----------------------------------------------------------------------------- explain
@@ -258,7 +321,7 @@ def compare_cmd(source, reports_root, as_json) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the divergence records as JSON.")
 def explain_cmd(div_id, source, reports_root, baseline_dir, as_json) -> None:
     """What a divergence id means: the rule, the minimal scenario, the decision trace, the AWS source."""
-    from rolecall.ledger import DIVERGENCE_ID
+    DIVERGENCE_ID = re.compile(r"RC-[0-9a-f]{10}")
 
     div_id = div_id.strip()
     if not DIVERGENCE_ID.fullmatch(div_id):
@@ -277,7 +340,8 @@ def explain_cmd(div_id, source, reports_root, baseline_dir, as_json) -> None:
     ledger = None
     if baseline_dir.exists():
         ledger = _baseline(baseline_dir)
-    entries = {t: table[div_id] for t, table in (ledger.entries.items() if ledger else []) if div_id in table}
+    entries = {t: e for t, table in (ledger.entries.items() if ledger else []) for e in table.values()
+               if div_id in e.get("divergences", [])}
     if not records and entries:
         records = [_record_from_baseline(ledger, t, entry) for t, entry in sorted(entries.items())]
     if not records:
@@ -296,7 +360,8 @@ def _record_from_baseline(ledger, target: str, entry: dict) -> dict:
     from rolecall.targets.reference import reference
 
     scenario = ledger.scenarios.get((target, entry["id"]))
-    rec = {"id": entry["id"], "target": target, "property": entry.get("property", ""), "call": entry.get("call", ""),
+    call = next((st.call for st in scenario.steps if st.expect), "") if scenario else ""
+    rec = {"id": entry["id"], "target": target, "property": entry.get("property", ""), "call": call,
            "level": entry.get("level", ""), "signature": entry.get("signature", ""),
            "summary": entry.get("summary", ""), "scenario": scenario.to_dict() if scenario else None,
            "expected": None, "observed": None, "trace": [], "rule": None, "source": entry.get("source", ""),
@@ -362,9 +427,9 @@ def _print_explanation(div_id: str, records: list[dict], entries: dict, report) 
             out(f"Reproduce on {r['target']}: python {folder / 'repro.py'}")
             out(f"    or: rolecall replay {folder / 'scenario.json'} --target {r['target']} --explain")
     for target, entry in sorted(entries.items()):
-        extra = "".join(f", {k} {entry[k]}" for k in ("ticket", "expires") if k in entry)
-        out(f"Baseline: accepted on {target} since {entry.get('first_seen', '?')}, last seen "
-            f"{entry.get('last_seen', '?')}: {entry.get('reason', '')}{extra}")
+        extra = "".join(f", {k} {entry[k]}" for k in ("status", "upstream", "expires") if entry.get(k))
+        out(f"Baseline: a symptom of {entry['id']} ({entry.get('title', '')}), accepted on {target} since "
+            f"{entry.get('first_seen', '?')}, last seen {entry.get('last_seen', '?')}{extra}")
 
 
 def _said(o: dict) -> str:

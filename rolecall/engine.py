@@ -12,6 +12,7 @@ import contextlib
 import threading
 import time
 import unittest
+import weakref
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
@@ -21,10 +22,13 @@ from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 
 from rolecall.compare import Divergence, first_difference
+from rolecall.findings import Cause, Enforcement, explain, probe_enforcement
 from rolecall.outcome import ERROR, OK, UNSUPPORTED, Run
 from rolecall.scenario import Scenario
 from rolecall.targets.base import Target, TargetUnavailable
 
+#: a cell whose target could run less than this share of its steps is "not tested", not "agree"
+NOT_TESTED_BELOW = 0.5
 #: clean replays of a minimal scenario that confirm a divergence (the minimiser's last check
 #: counts as the first)
 CONFIRM_REPLAYS = 3
@@ -81,6 +85,7 @@ class Confirmed:
     reproduced: int
     expected: Run | None = None
     observed: Run | None = None
+    cause: Cause | None = None  # the target behaviour behind it (rolecall.findings)
 
 
 @dataclass
@@ -93,6 +98,7 @@ class Cell:
     examples: int = 0
     agreeing: int = 0
     unsupported_steps: int = 0
+    steps: int = 0  # steps run on the target (compared, or unsupported there)
     setup_errors: int = 0
     divergences: dict[str, Confirmed] = field(default_factory=dict)
     flaky: dict[str, Divergence] = field(default_factory=dict)
@@ -106,21 +112,24 @@ class Cell:
         """Plain JSON, to carry a cell from a pytest-xdist worker to the controller."""
         return {"property": self.property, "behaviour": self.behaviour, "target": self.target,
                 "examples": self.examples, "agreeing": self.agreeing, "unsupported_steps": self.unsupported_steps,
+                "steps": self.steps,
                 "setup_errors": self.setup_errors, "error": self.error, "seconds": self.seconds,
                 "coverage": dict(self.coverage), "decisions": dict(self.decisions),
                 "divergences": [{"confirmed": f.confirmed, "reproduced": f.reproduced,
-                              "divergence": f.divergence.to_dict(scenario=True)} for f in self.divergences.values()],
+                                 "cause": f.cause.to_dict() if f.cause else None,
+                                 "divergence": f.divergence.to_dict(scenario=True)} for f in self.divergences.values()],
                 "flaky": [d.to_dict(scenario=True) for d in self.flaky.values()],
                 "unconfirmed": [d.to_dict(scenario=True) for d in self.unconfirmed.values()]}
 
     @classmethod
     def from_dict(cls, d: dict) -> "Cell":
         cell = cls(d["property"], d["behaviour"], d["target"], examples=d["examples"], agreeing=d["agreeing"],
-                   unsupported_steps=d["unsupported_steps"], setup_errors=d["setup_errors"], error=d["error"],
+                   unsupported_steps=d["unsupported_steps"], steps=d.get("steps", 0), setup_errors=d["setup_errors"], error=d["error"],
                    coverage=Counter(d["coverage"]), decisions=Counter(d["decisions"]), seconds=d["seconds"])
         for f in d["divergences"]:
             div = Divergence.from_dict(f["divergence"])
-            cell.divergences[div.id] = Confirmed(div, f["confirmed"], f["reproduced"])
+            cause = Cause.from_dict(f["cause"]) if f.get("cause") else None
+            cell.divergences[div.id] = Confirmed(div, f["confirmed"], f["reproduced"], cause=cause)
         for x in d["flaky"]:
             div = Divergence.from_dict(x)
             cell.flaky[div.id] = div
@@ -137,7 +146,14 @@ class Cell:
             return "diverge"
         if self.examples == 0 or self.examples == self.setup_errors:
             return "unsupported"
+        if self.compared < NOT_TESTED_BELOW:
+            return "not tested"  # agreeing on the few steps it could run is no pass
         return "agree"
+
+    @property
+    def compared(self) -> float:
+        """The share of its steps the target could run (the rest were unsupported there)."""
+        return 1.0 - self.unsupported_steps / self.steps if self.steps else 1.0
 
 
 class DivergenceFound(Exception):
@@ -198,12 +214,14 @@ def _database(profile: Profile):
 
 def explore(prop: Property, target: Target, oracle: Target, *, profile: Profile = PROFILES["ci"],
             strictness: str = "code", seed: int | None = None, max_examples: int | None = None,
-            on_example: Callable[[Cell], None] | None = None) -> Cell:
+            on_example: Callable[[Cell], None] | None = None, use_database: bool = True) -> Cell:
+    """`use_database` False: the example database is neither read nor written (a gated run's verdict
+    must not depend on what earlier local runs stored)."""
     cell = Cell(prop.name, prop.behaviour, target.name)
     started = time.perf_counter()
     skip: set[str] = set()
     base_seed = profile.seed if seed is None else seed
-    db = _database(profile)
+    db = _database(profile) if use_database else None
 
     def body(scenario: Scenario) -> None:
         if cell.error:
@@ -226,6 +244,7 @@ def explore(prop: Property, target: Target, oracle: Target, *, profile: Profile 
             if o.outcome in (OK, ERROR):
                 cell.decisions["allowed" if o.outcome == OK else "denied"] += 1
         cell.unsupported_steps += sum(o.outcome == UNSUPPORTED for o in observed.outcomes)
+        cell.steps += len(observed.outcomes)
         if on_example:
             on_example(cell)
         if div is None:
@@ -287,6 +306,9 @@ def explore(prop: Property, target: Target, oracle: Target, *, profile: Profile 
                 raise TargetUnavailable(cell.error)
             reduce(prop, record, target, oracle, strictness)
             confirm(prop, record, target, oracle, strictness)
+            if record.confirmed:
+                record.cause = explain(record.divergence, target, oracle, enforcement=enforcement_of(target, oracle),
+                                       strictness=strictness, budget=target.explain_replays)
         except TargetUnavailable as exc:
             # A divergence is only reported once its minimal scenario replays; a target that
             # broke before that leaves it unconfirmed, apart from the confirmed ones.
@@ -341,6 +363,17 @@ def _is_flaky_wrapper(exc: BaseException) -> bool:
     from hypothesis.errors import Flaky
 
     return isinstance(exc, Flaky)
+
+
+_ENFORCEMENT: "weakref.WeakKeyDictionary[Target, Enforcement]" = weakref.WeakKeyDictionary()
+
+
+def enforcement_of(target: Target, oracle: Target) -> Enforcement:
+    """What the enforcement canary shows of a target: run once per target object."""
+    found = _ENFORCEMENT.get(target)
+    if found is None:
+        found = _ENFORCEMENT[target] = probe_enforcement(target, oracle)
+    return found
 
 
 def reduce(prop: Property, record: Confirmed, target: Target, oracle: Target, strictness: str) -> None:

@@ -53,7 +53,7 @@ def next_cell(lane: int, pending: list[list[tuple[str, str]]], movable: set[str]
 def run_lanes(lanes: list[list[str]], properties: list[Property], target_specs: list[str], *, oracle_spec: str,
               profile: Profile, strictness: str, seed: int | None, max_examples: int | None,
               options: dict[str, Any], progress: Callable[[str, Cell | None], None] | None,
-              on_example: Callable[[Any], None] | None):
+              on_example: Callable[[Any], None] | None, use_database: bool = True):
     from rolecall.session import RunResult, make_target, new_run_id, target_note
 
     result = RunResult(run_id=new_run_id(), started=dt.datetime.now(dt.timezone.utc).isoformat(),
@@ -73,7 +73,8 @@ def run_lanes(lanes: list[list[str]], properties: list[Property], target_specs: 
     running: dict[int, tuple[str, str] | None] = {}
     inboxes = [ctx.Queue() for _ in lanes]
     procs = [ctx.Process(target=_lane, name=f"rolecall-lane-{i}", daemon=True,
-                         args=(i, oracle_spec, profile, strictness, seed, max_examples, options, events, inboxes[i]))
+                         args=(i, oracle_spec, profile, strictness, seed, max_examples, options, events, inboxes[i],
+                               use_database))
              for i in range(len(lanes))]
     for p in procs:
         p.start()
@@ -160,7 +161,7 @@ def run_lanes(lanes: list[list[str]], properties: list[Property], target_specs: 
 
 
 def _lane(index: int, oracle_spec: str, profile: Profile, strictness: str, seed: int | None,
-          max_examples: int | None, options: dict[str, Any], events, inbox) -> None:
+          max_examples: int | None, options: dict[str, Any], events, inbox, use_database: bool = True) -> None:
     """A worker process: asks the parent for a cell, runs it, sends it back, until told to stop.
     Targets are opened on first use and kept for the lane's later cells."""
     os.setpgrp()  # a terminal's Ctrl-C reaches the parent only; it passes one SIGINT on
@@ -208,7 +209,7 @@ def _lane(index: int, oracle_spec: str, profile: Profile, strictness: str, seed:
                 opened[spec, "target"] = target
             events.put(("start", f"{name} on {target.name}"))
             cell = explore(by_name[name], target, oracle, profile=profile, strictness=strictness, seed=seed,
-                           max_examples=max_examples, on_example=on_example)
+                           max_examples=max_examples, on_example=on_example, use_database=use_database)
             events.put(("cell", cell.to_dict()))
             if target_lost(cell):
                 events.put(("target_error", spec, cell.error))

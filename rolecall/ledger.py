@@ -1,8 +1,11 @@
-"""The baseline: per target, a committed ledger of accepted divergences, and the gate.
+"""The baseline: per target, the findings a maintainer accepted, the scenarios pinned to them, and the gate.
 
-`baselines/<target>.json` lists accepted divergences; each entry's minimal scenario is
-pinned next to it (`baselines/<target>/<id>.json`) so a gated run replays them first,
-deterministically. Only `rolecall baseline update` and `prune` write a baseline.
+`baselines/<target>.json` lists accepted findings (rolecall.findings): each with its smallest
+scenario (`baselines/<target>/<id>.json`, which diverges) and, where explaining it found one, a
+twin the target passed (`baselines/<target>/<id>.passes.json`). A gated run replays both
+before it searches: a pinned scenario that agrees now is a fixed finding; a passing scenario that
+diverges now is a regression, even when its symptom is known. Triage metadata (status, upstream,
+since, fixed_in) is the maintainer's. Only `rolecall baseline update` and `prune` write a baseline.
 """
 from __future__ import annotations
 
@@ -16,16 +19,18 @@ from typing import Any, Iterable
 from rolecall.scenario import Scenario, ScenarioError, write_atomic
 from rolecall.scenario import load as load_scenario
 
-LEDGER_FORMAT = "rolecall/baseline@1"
-DIVERGENCE_ID = re.compile(r"RC-[0-9a-f]{10}")
-ENTRY_KEYS = ("id", "property", "call", "level", "signature", "summary", "first_seen", "last_seen", "reason",
-              "source", "ticket", "expires", "scenario")
+LEDGER_FORMAT = "rolecall/baseline@2"
+FINDING_ID = re.compile(r"F-[0-9a-f]{10}")
+ENTRY_KEYS = ("id", "title", "key", "direction", "rule", "source", "evidence", "status", "upstream", "since",
+              "fixed_in", "first_seen", "last_seen", "reason", "expires", "divergences", "scenario", "passes")
 DATE_KEYS = ("first_seen", "last_seen", "expires")
+LIST_KEYS = ("divergences",)
+TRIAGE = ("new", "reported", "by design", "fixed upstream")
 
-# Verdicts of a divergence against the baseline, and of a baseline entry against a run.
+# A finding of a run against the baseline, and a baseline entry against a run.
 NEW, KNOWN, EXPIRED = "new", "known", "expired"
-UNOBSERVED, STALE = "unobserved", "stale"
-# What replaying one pinned scenario gave.
+UNOBSERVED, FIXED = "unobserved", "fixed"
+# What replaying one entry's pinned scenario gave.
 REPRODUCED, CHANGED = "reproduced", "changed"
 
 
@@ -52,18 +57,23 @@ def _date(v: Any) -> dt.date | None:
 @dataclass
 class Baseline:
     folder: Path
-    entries: dict[str, dict[str, dict]] = field(default_factory=dict)  # target -> id -> entry
+    entries: dict[str, dict[str, dict]] = field(default_factory=dict)  # target -> finding id -> entry
     scenarios: dict[tuple[str, str], Scenario] = field(default_factory=dict)  # (target, id) -> pinned scenario
+    passes: dict[tuple[str, str], Scenario] = field(default_factory=dict)  # (target, id) -> a scenario it passed
 
     # ------------------------------------------------------------------ reading
     @classmethod
-    def load(cls, folder: Path | str) -> "Baseline":
-        """Read and check every ledger in the folder; a missing folder is an empty baseline."""
+    def load(cls, folder: Path | str, *, must_exist: bool = True) -> "Baseline":
+        """Read and check every ledger in the folder. A folder that does not exist is an error
+        (a misspelt --baseline must not pass as an empty baseline) unless `must_exist` is False."""
         folder = Path(folder)
         if folder.exists() and not folder.is_dir():
             raise LedgerError(f"{folder}: a baseline is a folder of <target>.json files, not a file")
         out = cls(folder)
         if not folder.exists():
+            if must_exist:
+                raise LedgerError(f"{folder}: no such baseline folder (create one with `rolecall baseline update "
+                                  f"--from REPORT --baseline {folder}`)")
             return out
         for path in sorted(folder.glob("*.json")):
             out._load_file(path)
@@ -79,138 +89,147 @@ class Baseline:
             raise LedgerError(f"{path}: cannot read the baseline: {exc}") from None
         if not isinstance(data, dict) or data.get("format") != LEDGER_FORMAT:
             got = data.get("format") if isinstance(data, dict) else type(data).__name__
-            raise LedgerError(f"{path}: $.format: expected {LEDGER_FORMAT!r}, got {got!r}")
-        target, divs = data.get("target"), data.get("divergences")
+            hint = (": a baseline of divergence ids (format 1); make it anew from a report with `rolecall "
+                    "baseline update --from REPORT`") if got == "rolecall/baseline@1" else ""
+            raise LedgerError(f"{path}: $.format: expected {LEDGER_FORMAT!r}, got {got!r}{hint}")
+        target, findings = data.get("target"), data.get("findings")
         if not isinstance(target, str) or not target:
             raise LedgerError(f"{path}: $.target: expected the target's name (a string)")
         if path.name != _file_for(path.parent, target).name:
             raise LedgerError(f"{path}: $.target: {target!r} belongs in {_file_for(path.parent, target).name}")
-        if not isinstance(divs, list):
-            raise LedgerError(f"{path}: $.divergences: expected an array")
+        if not isinstance(findings, list):
+            raise LedgerError(f"{path}: $.findings: expected an array")
         if target in self.entries:
             raise LedgerError(f"{path}: a second ledger for target {target!r}")
         table = self.entries[target] = {}
-        for i, entry in enumerate(divs):
-            where = f"{path}: $.divergences[{i}]"
+        for i, entry in enumerate(findings):
+            where = f"{path}: $.findings[{i}]"
             if not isinstance(entry, dict):
                 raise LedgerError(f"{where}: expected an object")
-            div_id = entry.get("id")
-            if not isinstance(div_id, str) or not DIVERGENCE_ID.fullmatch(div_id):
-                raise LedgerError(f"{where}.id: expected a divergence id like RC-0123456789, got {div_id!r}")
-            if div_id in table:
-                raise LedgerError(f"{where}.id: {div_id} is listed twice")
+            fid = entry.get("id")
+            if not isinstance(fid, str) or not FINDING_ID.fullmatch(fid):
+                raise LedgerError(f"{where}.id: expected a finding id like F-0123456789, got {fid!r}")
+            if fid in table:
+                raise LedgerError(f"{where}.id: {fid} is listed twice")
             for key, value in entry.items():
                 if key not in ENTRY_KEYS:
                     raise LedgerError(f"{where}.{key}: unknown field (expected one of: {', '.join(ENTRY_KEYS)})")
-                if key in DATE_KEYS and _date(value) is None:
-                    raise LedgerError(f"{where}.{key}: expected a date YYYY-MM-DD, got {value!r}")
-                if key not in DATE_KEYS and not isinstance(value, str):
+                if key in DATE_KEYS:
+                    if value != "" and _date(value) is None:
+                        raise LedgerError(f"{where}.{key}: expected a date YYYY-MM-DD, got {value!r}")
+                elif key in LIST_KEYS:
+                    if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
+                        raise LedgerError(f"{where}.{key}: expected an array of strings")
+                elif not isinstance(value, str):
                     raise LedgerError(f"{where}.{key}: expected a string, got {json.dumps(value)}")
-            if "scenario" in entry:
-                scenario_path = path.parent / entry["scenario"]
-                try:
-                    self.scenarios[(target, div_id)] = load_scenario(scenario_path)
-                except ScenarioError as exc:
-                    raise LedgerError(f"{where}.scenario: {exc}") from None
-            table[div_id] = entry
+            if entry.get("status", "new") not in TRIAGE:
+                raise LedgerError(f"{where}.status: expected one of {', '.join(TRIAGE)}, got {entry['status']!r}")
+            for key, into in (("scenario", self.scenarios), ("passes", self.passes)):
+                if entry.get(key):
+                    try:
+                        into[(target, fid)] = load_scenario(path.parent / entry[key])
+                    except ScenarioError as exc:
+                        raise LedgerError(f"{where}.{key}: {exc}") from None
+            table[fid] = entry
 
-    def entry(self, target: str, div_id: str) -> dict | None:
-        return self.entries.get(target, {}).get(div_id)
+    def entry(self, target: str, finding_id: str) -> dict | None:
+        return self.entries.get(target, {}).get(finding_id)
 
-    def status(self, target: str, div_id: str, today: dt.date) -> str:
-        entry = self.entry(target, div_id)
+    def status(self, target: str, finding_id: str, today: dt.date) -> str:
+        entry = self.entry(target, finding_id)
         if entry is None:
             return NEW
-        if "expires" in entry and _date(entry["expires"]) < today:
+        if entry.get("expires") and _date(entry["expires"]) < today:
             return EXPIRED
         return KNOWN
 
     # ------------------------------------------------------------------ the gate
-    def judge(self, result, replays: Iterable["Replayed"] = (), *, strict: bool = False,
-              today: dt.date | None = None) -> "Verdicts":
-        """Sort a run's divergences (and pinned replays, if any) into new / known / expired,
-        and the baseline's entries the run did not see into unobserved / stale."""
+    def judge(self, findings: Iterable[dict], replays: Iterable["Replayed"] = (), *, strict: bool = False,
+              tested: set[tuple[str, str]] | None = None, today: dt.date | None = None) -> "Verdicts":
+        """Sort a run's findings into new / known / expired; the baseline's entries into fixed (their
+        pinned scenario agrees now) and unobserved; and passing scenarios that diverge now into regressions."""
         today = today or dt.date.today()
         replays = list(replays)
         v = Verdicts(baseline=str(self.folder), strict=strict, replays=replays)
-        observed: set[tuple[str, str]] = set()
-        for cell in result.cells:
-            for div_id, record in cell.divergences.items():
-                observed.add((cell.target, div_id))
-                v.add(self.status(cell.target, div_id, today), record.divergence)
+        seen: set[tuple[str, str]] = set()
+        for f in findings:
+            seen.add((f["target"], f["id"]))
+            v.add(self.status(f["target"], f["id"], today), f)
         for r in replays:
-            # a replay's divergence that the caller did not merge into the run with add_replays
-            if r.divergence is not None and (r.target, r.divergence.id) not in observed:
-                observed.add((r.target, r.divergence.id))
-                v.add(self.status(r.target, r.divergence.id, today), r.divergence)
-        for r in replays:
-            if r.status != REPRODUCED and (r.target, r.id) not in observed:
-                v.stale.append((r.target, r.id))
-        tested = {(c.target, c.property) for c in result.cells if c.examples > 0}
-        settled = observed | set(v.stale)
+            if r.kind == "passes" and r.status != FIXED:
+                v.regressions.append(r)
+            elif r.kind == "pinned" and r.status == FIXED and (r.target, r.id) not in seen:
+                v.fixed.append((r.target, r.id))
+        replayed = {(r.target, r.id) for r in replays if r.kind == "pinned"}
         for target, table in sorted(self.entries.items()):
-            for div_id, entry in sorted(table.items()):
-                if (target, div_id) not in settled and (target, entry.get("property")) in tested:
-                    v.unobserved.append((target, div_id))
+            for fid in sorted(table):
+                if (target, fid) not in seen and (target, fid) not in replayed and \
+                        (tested is None or any(t == target for t, _ in tested)):
+                    v.unobserved.append((target, fid))
         return v
 
+    def knows(self, target: str, finding_id: str, today: dt.date | None = None) -> bool:
+        return self.status(target, finding_id, today or dt.date.today()) == KNOWN
+
     # ------------------------------------------------------------------ writing
-    def update(self, divergences: Iterable[dict], *, reason: str | None, day: dt.date, ticket: str | None = None,
+    def update(self, findings: Iterable[dict], *, reason: str | None, day: dt.date, upstream: str | None = None,
                expires: dt.date | None = None) -> dict[str, dict[str, list[str]]]:
-        """Accept divergences (records of a report's divergences.json): add new entries with
-        their minimal scenario, refresh last_seen of known ones. Returns target -> added/refreshed ids.
-        Without `reason`, each new entry says what differs and which AWS rule it breaks."""
+        """Accept findings (records of a report's findings.json): add new entries with their smallest
+        scenario and the twin the target passed, refresh last_seen and the symptoms of known ones.
+        Returns target -> added/refreshed ids."""
         changes: dict[str, dict[str, list[str]]] = {}
-        for rec in divergences:
-            target, div_id = rec["target"], rec["id"]
+        for rec in findings:
+            target, fid = rec["target"], rec["id"]
             table = self.entries.setdefault(target, {})
             change = changes.setdefault(target, {"added": [], "refreshed": []})
-            entry = table.get(div_id)
-            scenario_rel = f"{slug(target)}/{div_id}.json"
+            entry = table.get(fid)
             if entry is None:
-                entry = table[div_id] = {
-                    "id": div_id, "property": rec["property"], "call": rec["call"], "level": rec["level"],
-                    "signature": rec["signature"], "summary": rec.get("summary", ""), "first_seen": day.isoformat(),
-                    "last_seen": day.isoformat(), "reason": reason or default_reason(rec),
-                    "source": rec.get("source") or ""}
-                if ticket:
-                    entry["ticket"] = ticket
+                by_design = rec.get("key") == "authorizes-nothing" and "by design" in rec.get("behaviour", "")
+                entry = table[fid] = {
+                    "id": fid, "title": rec["title"], "key": rec["key"], "direction": rec["direction"],
+                    "rule": rec.get("rule") or "", "source": rec.get("source") or "",
+                    "evidence": rec.get("evidence") or "", "status": "by design" if by_design else "new",
+                    "upstream": upstream or "", "since": "", "fixed_in": "",
+                    "first_seen": day.isoformat(), "last_seen": day.isoformat(),
+                    "reason": reason or rec["title"], "divergences": sorted(rec.get("divergences", []))}
+                if upstream:
+                    entry["status"] = "reported"
                 if expires:
                     entry["expires"] = expires.isoformat()
-                change["added"].append(div_id)
+                change["added"].append(fid)
             else:
                 if _date(entry.get("last_seen", "")) is None or _date(entry["last_seen"]) < day:
                     entry["last_seen"] = day.isoformat()
-                change["refreshed"].append(div_id)
-            # Pin the minimal scenario once: replays stay deterministic across updates.
-            if "scenario" not in entry or not (self.folder / entry["scenario"]).exists():
-                scenario = rec.get("scenario")
-                if isinstance(scenario, dict):
-                    write_atomic(self.folder / scenario_rel, json.dumps(scenario, indent=2) + "\n")
-                    entry["scenario"] = scenario_rel
+                entry["divergences"] = sorted(set(entry.get("divergences", [])) | set(rec.get("divergences", [])))
+                change["refreshed"].append(fid)
+            # Pin scenarios once: replays stay deterministic across updates.
+            for key, value, suffix in (("scenario", rec.get("scenario"), ".json"),
+                                       ("passes", rec.get("passes"), ".passes.json")):
+                rel = f"{slug(target)}/{fid}{suffix}"
+                if isinstance(value, dict) and not (entry.get(key) and (self.folder / entry[key]).exists()):
+                    write_atomic(self.folder / rel, json.dumps(value, indent=2) + "\n")
+                    entry[key] = rel
         for target in changes:
             self._write(target)
         return changes
 
-    def prune(self, tested: set[tuple[str, str]], observed: set[tuple[str, str]]) -> list[tuple[str, str]]:
-        """Drop entries whose (target, property) was tested but which were not observed."""
-        removed = []
-        for target, table in self.entries.items():
-            for div_id, entry in list(table.items()):
-                if (target, entry.get("property")) in tested and (target, div_id) not in observed:
-                    removed.append((target, div_id))
+    def drop(self, pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+        """Remove these entries and their pinned files."""
+        removed = sorted(p for p in set(pairs) if self.entry(*p) is not None)
         for target in sorted({t for t, _ in removed}):
             gone = [self.entries[target].pop(i) for t, i in removed if t == target]
             self._write(target)
             for entry in gone:  # the ledger no longer names them: now they can go
-                if "scenario" in entry:
-                    (self.folder / entry["scenario"]).unlink(missing_ok=True)
+                for key in ("scenario", "passes"):
+                    if entry.get(key):
+                        (self.folder / entry[key]).unlink(missing_ok=True)
                 self.scenarios.pop((target, entry["id"]), None)
-        return sorted(removed)
+                self.passes.pop((target, entry["id"]), None)
+        return removed
 
     def _write(self, target: str) -> Path:
-        entries = sorted(self.entries.get(target, {}).values(), key=lambda e: (e.get("property", ""), e["id"]))
-        doc = {"format": LEDGER_FORMAT, "target": target, "divergences": entries}
+        entries = sorted(self.entries.get(target, {}).values(), key=lambda e: (e.get("direction", ""), e["id"]))
+        doc = {"format": LEDGER_FORMAT, "target": target, "findings": entries}
         return write_atomic(_file_for(self.folder, target), json.dumps(doc, indent=2) + "\n")
 
 
@@ -218,30 +237,39 @@ class Baseline:
 
 @dataclass
 class Replayed:
-    """What replaying one baseline entry's pinned scenario gave."""
+    """What replaying one baseline entry's pinned scenario (or the scenario it passed) gave."""
 
     target: str
-    id: str
-    property: str
-    status: str  # reproduced | changed (a different divergence) | stale (no divergence, or no valid world)
-    divergence: Any = None  # the Divergence seen (None when stale)
-    expected: Any = None  # the oracle's Run
-    observed: Any = None  # the target's Run
+    id: str  # the baseline entry's finding id
+    kind: str  # pinned | passes
+    status: str  # reproduced | changed | fixed (agrees with the oracle) | stale (no valid world)
+    divergence: Any = None  # the Divergence seen (None when it agrees)
+    cause: Any = None  # its Cause, explained by replaying twins
+    expected: Any = None
+    observed: Any = None
     attempts: int = 0
     detail: str = ""
 
+    @property
+    def finding(self) -> str | None:
+        return self.cause.id if self.cause is not None else None
+
+
+STALE = "stale"
+#: the property name under which a gated run reports what replaying the baseline showed
+REPLAY_PROPERTY = "baseline replay"
+
 
 def replay_baseline(baseline: Baseline, target, oracle, strictness: str = "code", *,
-                    properties: Iterable[str] | None = None, options: dict | None = None,
-                    attempts: int = 3) -> list[Replayed]:
-    """Replay the pinned scenario of every entry of `target` in the baseline, in id order.
-
-    `target` and `oracle` are open Targets, or names (opened and closed here, with
-    `options`). `properties` limits the replay to the run's selection. A divergence that
-    does not show up is retried (`attempts` in all) before it is called stale. Raises
-    TargetUnavailable when the target cannot be reached.
-    """
+                    options: dict | None = None, attempts: int = 3) -> list[Replayed]:
+    """Replay, for every entry of `target`, its pinned scenario (which diverged) and the scenario it
+    passed, in id order; explain each divergence seen. `target` and `oracle` are open Targets, or
+    names (opened and closed here, with `options`). A pinned scenario that agrees is retried
+    (`attempts` in all) before it is called fixed. Raises TargetUnavailable when the target cannot be
+    reached."""
     from rolecall.compare import Divergence, first_difference
+    from rolecall.engine import enforcement_of
+    from rolecall.findings import explain
     from rolecall.session import make_target
 
     opened = []
@@ -254,37 +282,42 @@ def replay_baseline(baseline: Baseline, target, oracle, strictness: str = "code"
             oracle = make_target(oracle, options or {})
             opened.append(oracle)
             oracle.open()
-        wanted = set(properties) if properties is not None else None
         out: list[Replayed] = []
-        for div_id, entry in sorted(baseline.entries.get(target.name, {}).items()):
-            scenario = baseline.scenarios.get((target.name, div_id))
-            prop = entry.get("property", "")
-            if scenario is None or (wanted is not None and prop not in wanted):
-                continue
-            r = Replayed(target.name, div_id, prop, STALE)
-            for _ in range(max(1, attempts)):
-                r.attempts += 1
-                expected, observed = oracle.run(scenario), target.run(scenario)
-                r.expected, r.observed = expected, observed
-                if expected.setup_error is not None:
-                    r.status, r.divergence = STALE, None
-                    r.detail = f"{oracle.name} no longer accepts the scenario's world: {expected.setup_error.message}"
-                    break  # the oracle is deterministic: retrying cannot help
-                if observed.setup_error is not None:
-                    r.status, r.divergence = STALE, None
-                    r.detail = f"{target.name} cannot create the world: {observed.setup_error.message}"
+        for fid, entry in sorted(baseline.entries.get(target.name, {}).items()):
+            for kind, scenarios in (("pinned", baseline.scenarios), ("passes", baseline.passes)):
+                scenario = scenarios.get((target.name, fid))
+                if scenario is None:
                     continue
-                diff = first_difference(scenario, expected, observed, strictness)
-                if diff is None:
-                    r.status, r.divergence, r.detail = STALE, None, f"{target.name} now agrees with {oracle.name}"
-                    continue
-                div = Divergence.of(prop, target.name, scenario, diff, oracle=oracle.name)
-                r.divergence = div
-                if div.id == div_id:
-                    r.status, r.detail = REPRODUCED, ""
+                r = Replayed(target.name, fid, kind, STALE)
+                for _ in range(max(1, attempts if kind == "pinned" else 1)):
+                    r.attempts += 1
+                    expected, observed = oracle.run(scenario), target.run(scenario)
+                    r.expected, r.observed = expected, observed
+                    if expected.setup_error is not None:
+                        r.status, r.divergence = STALE, None
+                        r.detail = f"{oracle.name} no longer accepts the scenario's world: {expected.setup_error.message}"
+                        break
+                    if observed.setup_error is not None:
+                        r.status = STALE
+                        r.detail = f"{target.name} cannot create the world: {observed.setup_error.message}"
+                        continue
+                    diff = first_difference(scenario, expected, observed, strictness)
+                    if diff is None:
+                        r.status, r.divergence = FIXED, None
+                        r.detail = f"{target.name} agrees with {oracle.name}"
+                        continue
+                    div = Divergence.of(REPLAY_PROPERTY, target.name, scenario, diff, oracle=oracle.name)
+                    r.divergence = div
+                    r.cause = explain(div, target, oracle, enforcement=enforcement_of(target, oracle),
+                                      strictness=strictness, budget=target.explain_replays)
+                    if kind == "pinned" and r.cause.id == fid:
+                        r.status, r.detail = REPRODUCED, ""
+                    else:
+                        r.status = CHANGED
+                        r.detail = (f"diverges now: {r.cause.id} {r.cause.title}" if kind == "pinned" else
+                                    f"passed at baseline time, diverges now: {r.cause.id} {r.cause.title}")
                     break
-                r.status, r.detail = CHANGED, f"diverges differently now: {div.id}"
-            out.append(r)
+                out.append(r)
         return out
     finally:
         for t in reversed(opened):
@@ -292,27 +325,22 @@ def replay_baseline(baseline: Baseline, target, oracle, strictness: str = "code"
 
 
 def add_replays(result, replays: Iterable[Replayed]) -> None:
-    """Put the divergences that pinned replays showed into the run's cells, as findings."""
+    """Put the divergences that pinned and passing-scenario replays showed into the run, with their
+    causes, so they are reported as findings like the search's."""
     from rolecall.engine import Cell, Confirmed
 
     cells = {(c.property, c.target): c for c in result.cells}
     for r in replays:
         if r.divergence is None:
             continue
-        cell = cells.get((r.property, r.target))
+        key = (REPLAY_PROPERTY, r.target)
+        cell = cells.get(key)
         if cell is None:
-            cell = cells[(r.property, r.target)] = Cell(r.property, _behaviour(r.property), r.target)
+            cell = cells[key] = Cell(REPLAY_PROPERTY, "baseline", r.target)
             result.cells.append(cell)
+        cell.examples += 1
         if r.divergence.id not in cell.divergences:
-            cell.divergences[r.divergence.id] = Confirmed(r.divergence, True, 1, r.expected, r.observed)
-
-
-def _behaviour(prop: str) -> str:
-    try:
-        from rolecall.conformance import CATALOGUE
-    except Exception:  # noqa: BLE001 - the catalogue is optional for reading a baseline
-        return ""
-    return next((p.behaviour for p in CATALOGUE if p.name == prop), "")
+            cell.divergences[r.divergence.id] = Confirmed(r.divergence, True, 1, r.expected, r.observed, cause=r.cause)
 
 
 @dataclass
@@ -321,72 +349,57 @@ class Verdicts:
 
     baseline: str = ""
     strict: bool = False
-    new: list = field(default_factory=list)  # Divergences
+    new: list = field(default_factory=list)  # finding records
     known: list = field(default_factory=list)
     expired: list = field(default_factory=list)
+    fixed: list = field(default_factory=list)  # (target, id): pinned scenario agrees now
     unobserved: list = field(default_factory=list)  # (target, id)
-    stale: list = field(default_factory=list)  # (target, id)
+    regressions: list = field(default_factory=list)  # Replayed of passing scenarios that diverge now
     replays: list = field(default_factory=list)
     _status: dict = field(default_factory=dict, repr=False)
 
-    def add(self, status: str, divergence) -> None:
-        {NEW: self.new, KNOWN: self.known, EXPIRED: self.expired}[status].append(divergence)
-        self._status[(divergence.target, divergence.id)] = status
+    def add(self, status: str, finding: dict) -> None:
+        {NEW: self.new, KNOWN: self.known, EXPIRED: self.expired}[status].append(finding)
+        self._status[(finding["target"], finding["id"])] = status
 
     @property
     def failing(self) -> bool:
-        return bool(self.new or self.expired or (self.strict and self.stale))
+        return bool(self.new or self.expired or self.regressions or (self.strict and self.fixed))
 
-    def status(self, target: str, div_id: str) -> str | None:
-        """new / known / expired for a divergence the run observed; None otherwise."""
-        return self._status.get((target, div_id))
-
-    @property
-    def new_ids(self) -> set[str]:
-        return {d.id for d in self.new + self.expired}
-
-    def is_new_id(self, div_id: str) -> bool:
-        return div_id in self.new_ids
-
-    def is_new(self, divergence) -> bool:
-        return self.status(divergence.target, divergence.id) in (NEW, EXPIRED)
+    def finding_status(self, target: str, finding_id: str) -> str | None:
+        """new / known / expired for a finding the run observed; None otherwise."""
+        return self._status.get((target, finding_id))
 
     def to_dict(self) -> dict:
         def pairs(items):
             return [{"target": t, "id": i} for t, i in sorted(set(items))]
 
         return {"baseline": self.baseline, "failing": self.failing, "strict": self.strict,
-                "new": pairs((d.target, d.id) for d in self.new),
-                "expired": pairs((d.target, d.id) for d in self.expired),
-                "known": pairs((d.target, d.id) for d in self.known),
-                "unobserved": pairs(self.unobserved), "stale": pairs(self.stale),
-                "replayed": [{"target": r.target, "id": r.id, "status": r.status, "detail": r.detail}
+                "new": pairs((f["target"], f["id"]) for f in self.new),
+                "expired": pairs((f["target"], f["id"]) for f in self.expired),
+                "known": pairs((f["target"], f["id"]) for f in self.known),
+                "fixed": pairs(self.fixed), "unobserved": pairs(self.unobserved),
+                "regressions": [{"target": r.target, "id": r.id, "finding": r.finding, "detail": r.detail}
+                                for r in self.regressions],
+                "replayed": [{"target": r.target, "id": r.id, "kind": r.kind, "status": r.status, "detail": r.detail}
                              for r in self.replays]}
 
     def text(self) -> str:
         verdict = "FAIL" if self.failing else "pass"
-        stale = f"{len(self.stale)} stale" + (" (strict)" if self.strict and self.stale else "")
-        return (f"gate: {verdict}: {len(self.new)} new, {len(self.expired)} expired, {len(self.known)} known, "
-                f"{stale}, {len(self.unobserved)} unobserved (baseline {self.baseline})")
+        fixed = f"{len(self.fixed)} fixed" + (" (strict)" if self.strict and self.fixed else "")
+        return (f"gate: {verdict}: {len(self.new)} new, {len(self.regressions)} regressed, {len(self.expired)} "
+                f"expired, {len(self.known)} known, {fixed}, {len(self.unobserved)} unobserved "
+                f"(baseline {self.baseline})")
+
+    def lines(self, *, verbose: bool = False) -> list[str]:
+        """What a maintainer acts on, a line each: new findings, regressions, fixed entries."""
+        out = [f"  new: {f['id']} {f['title']}" for f in self.new + self.expired]
+        out += [f"  regressed: {r.target} passed {r.id}'s twin at baseline time; {r.detail}" for r in self.regressions]
+        out += [f"  fixed: {i} on {t}: its pinned scenario agrees with AWS now (`rolecall baseline prune`)"
+                for t, i in self.fixed]
+        if verbose:
+            out += [f"  unobserved: {i} on {t}" for t, i in self.unobserved]
+        return out
 
     def markdown(self) -> str:
-        return self.text()
-
-
-def default_reason(rec: dict) -> str:
-    """One line: what the target does where AWS does otherwise, and the rule (see `source`)."""
-    from rolecall.targets.reference.evaluation import RULES
-
-    target, call, exp, obs = rec["target"], rec["call"], rec.get("expected", {}), rec.get("observed", {})
-
-    def said(o: dict) -> str:
-        return "ok" if o.get("outcome") == "ok" else str(o.get("code") or o.get("outcome"))
-
-    if exp.get("outcome") == "error" and obs.get("outcome") == "ok":
-        what = f"{target} allows {call} where AWS refuses it with {said(exp)}"
-    elif exp.get("outcome") == "ok" and obs.get("outcome") == "error":
-        what = f"{target} refuses {call} with {said(obs)} where AWS allows it"
-    else:
-        what = f"{target} answers {call} with {said(obs)} where AWS answers {said(exp)}"
-    rule = RULES.get(rec.get("rule") or exp.get("reason") or "")
-    return f"{what}: {rule}" if rule else what
+        return "\n".join([self.text(), *self.lines()])

@@ -159,8 +159,11 @@ def check_property(prop, target, oracle, config, record_property) -> Cell:
 
         import datetime as dt
 
+        from rolecall.findings import symptom_cause
+
         gate, today = Baseline.load(baseline_dir), dt.date.today()
-        findings = [f for f in findings if gate.status(target.name, f.divergence.id, today) != "known"]
+        findings = [f for f in findings
+                    if not gate.knows(target.name, (f.cause or symptom_cause(f.divergence)).id, today)]
     if findings:
         lines = [f"{len(findings)} divergence(s) of {target.name} from {oracle.name}:"]
         for f in findings:

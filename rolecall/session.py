@@ -74,7 +74,7 @@ def run(properties: list[Property], target_specs: list[str], *, oracle_spec: str
         profile: Profile = PROFILES["ci"], strictness: str = "code", seed: int | None = None,
         max_examples: int | None = None, target_options: dict[str, Any] | None = None,
         progress: Callable[[str, Cell | None], None] | None = None,
-        on_example: Callable[[Cell], None] | None = None, workers: int = 1) -> RunResult:
+        on_example: Callable[[Cell], None] | None = None, workers: int = 1, use_database: bool = True) -> RunResult:
     options = target_options or {}
     lanes = plan_lanes(target_specs, workers, options)
     if len(lanes) > 1 and _catalogued(properties):
@@ -82,7 +82,7 @@ def run(properties: list[Property], target_specs: list[str], *, oracle_spec: str
 
         return run_lanes(lanes, properties, target_specs, oracle_spec=oracle_spec, profile=profile,
                          strictness=strictness, seed=seed, max_examples=max_examples, options=options,
-                         progress=progress, on_example=on_example)
+                         progress=progress, on_example=on_example, use_database=use_database)
     result = RunResult(run_id=new_run_id(), started=dt.datetime.now(dt.timezone.utc).isoformat(),
                        profile=profile.name, strictness=strictness, oracle=oracle_spec, targets=list(target_specs),
                        seed=profile.seed if seed is None else seed)
@@ -103,7 +103,7 @@ def run(properties: list[Property], target_specs: list[str], *, oracle_spec: str
                     if progress:
                         progress(f"{prop.name} on {target.name}", None)
                     cell = explore(prop, target, oracle, profile=profile, strictness=strictness, seed=seed,
-                                   max_examples=max_examples, on_example=on_example)
+                                   max_examples=max_examples, on_example=on_example, use_database=use_database)
                     result.cells.append(cell)
                     if progress:
                         progress(f"{prop.name} on {target.name}", cell)

@@ -73,6 +73,9 @@ class Target(abc.ABC):
     #: replays rolecall's minimiser may spend on each divergence Hypothesis shrank (a count, so
     #: seeded runs report the same minimal scenarios on any machine)
     minimise_replays: int = 40
+    #: twins of a confirmed divergence's minimal scenario replayed to tell its cause apart
+    #: (rolecall.findings; a count, for the same reason)
+    explain_replays: int = 24
     #: its cells may run in any worker process of a run (an in-process target, cheap to open);
     #: False keeps them in one (a target that starts a server, or holds real resources)
     movable: bool = False

@@ -51,6 +51,7 @@ class LocalStackTarget(Boto3Target):
     budget_scale = 0.1
     # for the same reasons, two minimising replays a divergence instead of forty
     minimise_replays = 2
+    explain_replays = 6
     # LocalStack community does not enforce IAM (enforcement is a LocalStack Pro feature:
     # https://docs.localstack.cloud/aws/capabilities/security-testing/iam-policy-enforcement/)
     authorization = NOT_ENFORCED
