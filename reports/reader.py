@@ -6,6 +6,7 @@ holding a `latest`. Problems are one line naming the path, for the CLI to print.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +24,7 @@ class Report:
     cells: list[dict]
     divergences: list[dict]
     findings: list[dict] = field(default_factory=list)
+    passed: dict[str, list[dict]] = field(default_factory=dict)  # target -> scenarios it passed
 
     @property
     def run_id(self) -> str:
@@ -86,7 +88,12 @@ def load(spec: str | Path, reports_root: Path = Path("reports")) -> Report:
     findings = _json(path / "findings.json") if (path / "findings.json").exists() else []
     if not isinstance(findings, list):
         raise ReportError(f"{path / 'findings.json'}: expected an array of findings")
-    return Report(path, summary, cells, divergences, findings)
+    passed = {}
+    for target in summary.get("targets", []):
+        f = path / "passed" / (re.sub(r"[^A-Za-z0-9._-]", "-", target) + ".json")
+        if f.exists():
+            passed[target] = _json(f)
+    return Report(path, summary, cells, divergences, findings, passed)
 
 
 def _json(path: Path):

@@ -104,8 +104,12 @@ def build(result, verdicts=None) -> dict:
     by_key = {(r["target"], r["id"]): r for r in divergences}
     cells = [_cell_record(c, metas[c.property], by_key) for c in result.cells]
     cells += _unreachable_cells(result, metas)
+    passed: dict[str, list[dict]] = {}
+    for c in result.cells:
+        for key, scenario in sorted(getattr(c, "passed", {}).items()):
+            passed.setdefault(c.target, []).append({"property": c.property, "key": key, "scenario": scenario})
     return {"summary": _summary(result, verdicts, cells, divergences, metas, findings), "cells": cells,
-            "divergences": divergences, "findings": findings}
+            "divergences": divergences, "findings": findings, "passed": passed}
 
 
 def _finding_status(verdicts, finding: dict) -> str | None:

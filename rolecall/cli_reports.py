@@ -109,15 +109,16 @@ def baseline_update(source, baseline_dir, reports_root, reason, upstream, expire
         raise UserError(f"{report.path}: the report has divergences but no findings.json "
                         f"(written by an older rolecall); run again")
     records = [f for f in report.findings if not only_targets or f["target"] in only_targets]
+    passed = {t: items for t, items in report.passed.items() if not only_targets or t in only_targets}
     changes = ledger.update(records, reason=reason, day=_run_day(report), upstream=upstream,
-                            expires=expires.date() if expires else None)
+                            expires=expires.date() if expires else None, passed=passed)
     if not changes:
         click.echo(f"baseline {baseline_dir}: report {report.run_id} has no finding; nothing to accept")
         return
     titles = {(f["target"], f["id"]): f["title"] for f in records}
     for target, change in sorted(changes.items()):
         click.echo(f"baseline {baseline_dir}: {target}: {len(change['added'])} added, "
-                   f"{len(change['refreshed'])} refreshed")
+                   f"{len(change['refreshed'])} refreshed, {len(change.get('passed', []))} passed scenarios kept")
         for fid in change["added"]:
             click.echo(f"  + {fid} {titles.get((target, fid), '')}")
 

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 
 from rolecall.compare import Divergence, first_difference
-from rolecall.findings import Cause, Enforcement, explain, probe_enforcement
+from rolecall.findings import Cause, Enforcement, explain, features, probe_enforcement
 from rolecall.outcome import ERROR, OK, UNSUPPORTED, Run
 from rolecall.scenario import Scenario
 from rolecall.targets.base import Target, TargetUnavailable
@@ -107,6 +107,9 @@ class Cell:
     coverage: Counter = field(default_factory=Counter)  # oracle reason label -> steps
     decisions: Counter = field(default_factory=Counter)  # "allowed"/"denied" per oracle step
     seconds: float = 0.0
+    # scenarios the target passed, one for each (oracle rule, policy feature) first reached: the
+    # baseline keeps them, and a gated run replays them (a second bug behind a known symptom fails one)
+    passed: dict = field(default_factory=dict)  # key -> scenario dict
 
     def to_dict(self) -> dict:
         """Plain JSON, to carry a cell from a pytest-xdist worker to the controller."""
@@ -114,7 +117,7 @@ class Cell:
                 "examples": self.examples, "agreeing": self.agreeing, "unsupported_steps": self.unsupported_steps,
                 "steps": self.steps,
                 "setup_errors": self.setup_errors, "error": self.error, "seconds": self.seconds,
-                "coverage": dict(self.coverage), "decisions": dict(self.decisions),
+                "coverage": dict(self.coverage), "decisions": dict(self.decisions), "passed": dict(self.passed),
                 "divergences": [{"confirmed": f.confirmed, "reproduced": f.reproduced,
                                  "cause": f.cause.to_dict() if f.cause else None,
                                  "divergence": f.divergence.to_dict(scenario=True)} for f in self.divergences.values()],
@@ -125,7 +128,8 @@ class Cell:
     def from_dict(cls, d: dict) -> "Cell":
         cell = cls(d["property"], d["behaviour"], d["target"], examples=d["examples"], agreeing=d["agreeing"],
                    unsupported_steps=d["unsupported_steps"], steps=d.get("steps", 0), setup_errors=d["setup_errors"], error=d["error"],
-                   coverage=Counter(d["coverage"]), decisions=Counter(d["decisions"]), seconds=d["seconds"])
+                   coverage=Counter(d["coverage"]), decisions=Counter(d["decisions"]), seconds=d["seconds"],
+                   passed=dict(d.get("passed") or {}))
         for f in d["divergences"]:
             div = Divergence.from_dict(f["divergence"])
             cause = Cause.from_dict(f["cause"]) if f.get("cause") else None
@@ -249,6 +253,7 @@ def explore(prop: Property, target: Target, oracle: Target, *, profile: Profile 
             on_example(cell)
         if div is None:
             cell.agreeing += 1
+            keep_passed(cell, scenario, expected, cap=max(4, int(PASSED_PER_CELL * target.budget_scale)))
             return
         if div.id in skip:
             return
@@ -363,6 +368,23 @@ def _is_flaky_wrapper(exc: BaseException) -> bool:
     from hypothesis.errors import Flaky
 
     return isinstance(exc, Flaky)
+
+
+#: scenarios a cell keeps of those its target passed (scaled by the target's budget share)
+PASSED_PER_CELL = 24
+
+
+def keep_passed(cell: Cell, scenario: Scenario, expected: Run, cap: int) -> None:
+    """Keep the scenario if it is the first the target passed for one (oracle rule, feature) pair."""
+    if len(cell.passed) >= cap:
+        return
+    reasons = sorted({o.reason for o in expected.outcomes if o.reason}) or ["-"]
+    d = scenario.to_dict()
+    feats = sorted(features(d)) + ["-"]
+    for key in (f"{r}|{f}" for f in feats for r in reasons):
+        if key not in cell.passed:
+            cell.passed[key] = d
+            return
 
 
 _ENFORCEMENT: "weakref.WeakKeyDictionary[Target, Enforcement]" = weakref.WeakKeyDictionary()

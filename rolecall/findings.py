@@ -484,6 +484,11 @@ def twins(d: dict) -> Iterator[Twin]:
     yield from filter(None, [_twin(d, "path", path_free)])
 
 
+def features(d: dict) -> set[str]:
+    """The policy-language features a scenario uses: those a twin can take away."""
+    return {t.feature for t in twins(d)}
+
+
 def _operators(d: dict) -> set[str]:
     ops: set[str] = set()
 

@@ -60,6 +60,8 @@ class Baseline:
     entries: dict[str, dict[str, dict]] = field(default_factory=dict)  # target -> finding id -> entry
     scenarios: dict[tuple[str, str], Scenario] = field(default_factory=dict)  # (target, id) -> pinned scenario
     passes: dict[tuple[str, str], Scenario] = field(default_factory=dict)  # (target, id) -> a scenario it passed
+    # target -> {"<property>|<key>": scenario}: scenarios the target passed in the search, one per (rule, feature)
+    passed: dict[str, dict[str, Scenario]] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ reading
     @classmethod
@@ -77,7 +79,33 @@ class Baseline:
             return out
         for path in sorted(folder.glob("*.json")):
             out._load_file(path)
+        for target in list(out.entries):
+            out._load_passed(target)
         return out
+
+    def _passed_file(self, target: str) -> Path:
+        return self.folder / slug(target) / "passed.json"
+
+    def _load_passed(self, target: str) -> None:
+        path = self._passed_file(target)
+        if not path.exists():
+            return
+        try:
+            items = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise LedgerError(f"{path}: cannot read the scenarios {target} passed: {exc}") from None
+        if not isinstance(items, list):
+            raise LedgerError(f"{path}: expected an array of {{property, key, scenario}}")
+        from rolecall.scenario import from_dict
+
+        table = self.passed[target] = {}
+        for i, item in enumerate(items):
+            try:
+                table[f"{item['property']}|{item['key']}"] = from_dict(item["scenario"], origin=f"{path}#{i}")
+            except (KeyError, TypeError) as exc:
+                raise LedgerError(f"{path}: $[{i}]: expected property, key and scenario ({exc})") from None
+            except ScenarioError as exc:
+                raise LedgerError(f"{path}: $[{i}].scenario: {exc}") from None
 
     def _load_file(self, path: Path) -> None:
         try:
@@ -156,7 +184,7 @@ class Baseline:
             seen.add((f["target"], f["id"]))
             v.add(self.status(f["target"], f["id"], today), f)
         for r in replays:
-            if r.kind == "passes" and r.status != FIXED:
+            if r.kind in ("passes", "passed") and r.divergence is not None:
                 v.regressions.append(r)
             elif r.kind == "pinned" and r.status == FIXED and (r.target, r.id) not in seen:
                 v.fixed.append((r.target, r.id))
@@ -173,7 +201,8 @@ class Baseline:
 
     # ------------------------------------------------------------------ writing
     def update(self, findings: Iterable[dict], *, reason: str | None, day: dt.date, upstream: str | None = None,
-               expires: dt.date | None = None) -> dict[str, dict[str, list[str]]]:
+               expires: dt.date | None = None, passed: dict[str, list[dict]] | None = None,
+               ) -> dict[str, dict[str, list[str]]]:
         """Accept findings (records of a report's findings.json): add new entries with their smallest
         scenario and the twin the target passed, refresh last_seen and the symptoms of known ones.
         Returns target -> added/refreshed ids."""
@@ -209,6 +238,16 @@ class Baseline:
                 if isinstance(value, dict) and not (entry.get(key) and (self.folder / entry[key]).exists()):
                     write_atomic(self.folder / rel, json.dumps(value, indent=2) + "\n")
                     entry[key] = rel
+        for target, items in (passed or {}).items():
+            path = self._passed_file(target)
+            known = json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
+            keys = {(x["property"], x["key"]) for x in known}
+            new = [x for x in items if (x["property"], x["key"]) not in keys]
+            if new:
+                merged = sorted(known + new, key=lambda x: (x["property"], x["key"]))
+                write_atomic(path, json.dumps(merged, indent=1) + "\n")
+                changes.setdefault(target, {"added": [], "refreshed": []})["passed"] = [x["key"] for x in new]
+                self.entries.setdefault(target, {})
         for target in changes:
             self._write(target)
         return changes
@@ -241,7 +280,7 @@ class Replayed:
 
     target: str
     id: str  # the baseline entry's finding id
-    kind: str  # pinned | passes
+    kind: str  # pinned (diverged) | passes (the finding's twin it passed) | passed (a search example it passed)
     status: str  # reproduced | changed | fixed (agrees with the oracle) | stale (no valid world)
     divergence: Any = None  # the Divergence seen (None when it agrees)
     cause: Any = None  # its Cause, explained by replaying twins
@@ -283,45 +322,69 @@ def replay_baseline(baseline: Baseline, target, oracle, strictness: str = "code"
             opened.append(oracle)
             oracle.open()
         out: list[Replayed] = []
-        for fid, entry in sorted(baseline.entries.get(target.name, {}).items()):
-            for kind, scenarios in (("pinned", baseline.scenarios), ("passes", baseline.passes)):
-                scenario = scenarios.get((target.name, fid))
-                if scenario is None:
-                    continue
-                r = Replayed(target.name, fid, kind, STALE)
-                for _ in range(max(1, attempts if kind == "pinned" else 1)):
-                    r.attempts += 1
-                    expected, observed = oracle.run(scenario), target.run(scenario)
-                    r.expected, r.observed = expected, observed
-                    if expected.setup_error is not None:
-                        r.status, r.divergence = STALE, None
-                        r.detail = f"{oracle.name} no longer accepts the scenario's world: {expected.setup_error.message}"
-                        break
-                    if observed.setup_error is not None:
-                        r.status = STALE
-                        r.detail = f"{target.name} cannot create the world: {observed.setup_error.message}"
-                        continue
-                    diff = first_difference(scenario, expected, observed, strictness)
-                    if diff is None:
-                        r.status, r.divergence = FIXED, None
-                        r.detail = f"{target.name} agrees with {oracle.name}"
-                        continue
-                    div = Divergence.of(REPLAY_PROPERTY, target.name, scenario, diff, oracle=oracle.name)
-                    r.divergence = div
-                    r.cause = explain(div, target, oracle, enforcement=enforcement_of(target, oracle),
-                                      strictness=strictness, budget=target.explain_replays)
-                    if kind == "pinned" and r.cause.id == fid:
-                        r.status, r.detail = REPRODUCED, ""
-                    else:
-                        r.status = CHANGED
-                        r.detail = (f"diverges now: {r.cause.id} {r.cause.title}" if kind == "pinned" else
-                                    f"passed at baseline time, diverges now: {r.cause.id} {r.cause.title}")
+        work = [(fid, kind, scenarios.get((target.name, fid)))
+                for fid in sorted(baseline.entries.get(target.name, {}))
+                for kind, scenarios in (("pinned", baseline.scenarios), ("passes", baseline.passes))]
+        work += [(name, "passed", scenario) for name, scenario in sorted(baseline.passed.get(target.name, {}).items())]
+        for fid, kind, scenario in work:
+            if scenario is None:
+                continue
+            r = Replayed(target.name, fid, kind, STALE)
+            for _ in range(max(1, attempts if kind == "pinned" else 1)):
+                r.attempts += 1
+                expected, observed = oracle.run(scenario), target.run(scenario)
+                r.expected, r.observed = expected, observed
+                if expected.setup_error is not None:
+                    r.status, r.divergence = STALE, None
+                    r.detail = f"{oracle.name} no longer accepts the scenario's world: {expected.setup_error.message}"
                     break
-                out.append(r)
+                if observed.setup_error is not None:
+                    r.status = STALE
+                    r.detail = f"{target.name} cannot create the world: {observed.setup_error.message}"
+                    continue
+                diff = first_difference(scenario, expected, observed, strictness)
+                if diff is None:
+                    r.status, r.divergence = FIXED, None
+                    r.detail = f"{target.name} agrees with {oracle.name}"
+                    continue
+                div = Divergence.of(REPLAY_PROPERTY, target.name, scenario, diff, oracle=oracle.name)
+                if kind == "passed":  # a whole search example: reduce it before telling its cause
+                    div = _reduced(div, target, oracle, strictness)
+                r.divergence = div
+                r.cause = explain(div, target, oracle, enforcement=enforcement_of(target, oracle),
+                                  strictness=strictness, budget=target.explain_replays)
+                r.expected, r.observed = oracle.run(div.scenario), target.run(div.scenario)
+                if kind == "pinned" and r.cause.id == fid:
+                    r.status, r.detail = REPRODUCED, ""
+                else:
+                    r.status = CHANGED
+                    r.detail = (f"diverges now: {r.cause.id} {r.cause.title}" if kind == "pinned" else
+                                f"a scenario it passed at baseline time ({fid}) diverges now: "
+                                f"{r.cause.id} {r.cause.title}")
+                break
+            out.append(r)
         return out
     finally:
         for t in reversed(opened):
             t.close()
+
+
+def _reduced(div, target, oracle, strictness: str):
+    """The divergence on a minimal scenario (rolecall.minimise, bounded by the target's replays)."""
+    from rolecall.compare import Divergence, first_difference
+    from rolecall.minimise import minimise
+
+    def still(candidate) -> bool:
+        e, o = oracle.run(candidate), target.run(candidate)
+        if e.setup_error is not None or o.setup_error is not None:
+            return False
+        d = first_difference(candidate, e, o, strictness)
+        return d is not None and Divergence.of(div.property, target.name, candidate, d, oracle=oracle.name).id == div.id
+
+    minimal = minimise(div.scenario, div.step_id, still, budget=target.minimise_replays)
+    e, o = oracle.run(minimal), target.run(minimal)
+    d = first_difference(minimal, e, o, strictness) if e.setup_error is None and o.setup_error is None else None
+    return Divergence.of(div.property, target.name, minimal, d, oracle=oracle.name) if d is not None else div
 
 
 def add_replays(result, replays: Iterable[Replayed]) -> None:
@@ -394,7 +457,7 @@ class Verdicts:
     def lines(self, *, verbose: bool = False) -> list[str]:
         """What a maintainer acts on, a line each: new findings, regressions, fixed entries."""
         out = [f"  new: {f['id']} {f['title']}" for f in self.new + self.expired]
-        out += [f"  regressed: {r.target} passed {r.id}'s twin at baseline time; {r.detail}" for r in self.regressions]
+        out += [f"  regressed on {r.target}: {r.detail}" for r in self.regressions]
         out += [f"  fixed: {i} on {t}: its pinned scenario agrees with AWS now (`rolecall baseline prune`)"
                 for t, i in self.fixed]
         if verbose:
