@@ -710,9 +710,9 @@ def symptom_cause(div: Divergence, source: str = "") -> Cause:
         return Cause(f"{way}|{service}|{rule}|{where}|{said}", f"{phrase} (answers {said}{', ' + where if where else ''})",
                      way, rule, src)
     if way == WRONG_ERROR:
+        # one behaviour whatever rule AWS applied: the code the target answers instead of AWS's
         exp = e.code or "ok"
-        return Cause(f"{way}|{rule}|{exp}|{said}", f"answers {said} where AWS answers {exp}"
-                     + (f" ({_rule_text(rule)})" if _rule_text(rule) else ""), way, rule, src)
+        return Cause(f"{way}|{exp}|{said}", f"answers {said} where AWS answers {exp}", way, rule, src)
     fields = div.signature.split("|", 3)[-1]
     what = "message" if div.level == "message" else f"result ({fields})"
     return Cause(f"{way}|{div.call}|{div.level}|{fields}", f"returns a different {what} from {div.call}", way, rule, src)

@@ -1,8 +1,9 @@
 """The baseline gate as CI meets it, through the real `rolecall` command.
 
-Exit codes: 0 every divergence is known, 1 a new or expired one, 2 rolecall could not do
-its job (unreachable target, corrupted baseline), 130 interrupted. Plus the ledger's
-pinned replays: known divergences reproduce, fixed ones are stale.
+Exit codes: 0 every finding is known, 1 a new or expired finding or a regression, 2 rolecall
+could not do its job (unreachable target, corrupted or missing baseline), 130 interrupted.
+Plus the ledger's replays: known findings reproduce, fixed ones agree with AWS, a scenario the
+target passed at baseline time that fails now is a regression.
 """
 from __future__ import annotations
 
@@ -52,6 +53,7 @@ UNREACHABLE = textwrap.dedent('''
 def workdir(tmp_path):
     (tmp_path / "planted_target.py").write_text(PLANTED)
     (tmp_path / "unreachable_target.py").write_text(UNREACHABLE)
+    (tmp_path / "baselines").mkdir()  # an empty baseline: every finding is new
     return tmp_path
 
 
@@ -71,17 +73,22 @@ def gate_of(workdir: Path) -> dict:
     return json.loads((workdir / "reports" / "latest" / "summary.json").read_text())["gate"]
 
 
-def test_moto_new_divergences_fail_then_pass_once_accepted(workdir):
+def test_moto_new_findings_fail_then_pass_once_accepted_and_stay_passing_after_a_dev_run(workdir):
     first = run_gated(workdir, "moto")
     assert first.returncode == 1, first.stdout + first.stderr
     gate = gate_of(workdir)
     assert gate["failing"] and gate["new"] and not gate["known"]
     assert "gate: FAIL" in first.stdout
+    # moto's default mode authorizes nothing: one finding, whatever the symptoms
+    findings = json.loads((workdir / "reports" / "latest" / "findings.json").read_text())
+    nothing = [f for f in findings if f["key"] == "authorizes-nothing"]
+    assert len(nothing) == 1 and len(nothing[0]["divergences"]) >= 1, findings
 
-    update = rolecall(workdir, "baseline", "update", "--from", "latest", "--reason", "moto lacks trust checks")
+    update = rolecall(workdir, "baseline", "update", "--from", "latest")
     assert update.returncode == 0, update.stderr
     ledger = json.loads((workdir / "baselines" / "moto.json").read_text())
-    assert {e["id"] for e in ledger["divergences"]} == {p["id"] for p in gate["new"]}
+    assert {e["id"] for e in ledger["findings"]} == {p["id"] for p in gate["new"]}
+    assert next(e for e in ledger["findings"] if e["key"] == "authorizes-nothing")["status"] == "by design"
 
     second = run_gated(workdir, "moto")
     assert second.returncode == 0, second.stdout + second.stderr
@@ -89,16 +96,36 @@ def test_moto_new_divergences_fail_then_pass_once_accepted(workdir):
     assert not gate2["failing"] and not gate2["new"]
     assert {p["id"] for p in gate2["known"]} == {p["id"] for p in gate["new"]}
     xml = junitparser.JUnitXml.fromfile(str(workdir / "reports" / "latest" / "junit.xml"))
-    assert xml.failures == 0 and xml.errors == 0 and xml.tests == 1
+    assert xml.failures == 0 and xml.errors == 0
     md = (workdir / "reports" / "latest" / "summary.md").read_text()
     assert md.startswith("## rolecall: ✅ gate passed")
+
+    # a dev-profile run fills the local example database; the gate must not read it
+    dev = rolecall(workdir, "run", "--target", "moto", "--property", PROPERTY, "--profile", "dev",
+                   "--max-examples", "30", "--report-dir", workdir / "dev-reports")
+    assert dev.returncode in (0, 1), dev.stdout + dev.stderr
+    assert (workdir / ".hypothesis").exists()
+    answers = []
+    for _ in range(2):
+        again = run_gated(workdir, "moto")
+        answers.append((again.returncode, json.dumps(gate_of(workdir), sort_keys=True)))
+    assert answers[0] == answers[1] and answers[0][0] == 0, answers
+
+
+def test_a_missing_baseline_folder_is_exit_2_before_any_work(workdir):
+    p = rolecall(workdir, "run", "--target", "moto", "--property", PROPERTY, "--max-examples", "3",
+                 "--report-dir", workdir / "reports", "--baseline", workdir / "baselinse")
+    assert p.returncode == 2, p.stdout + p.stderr
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and "baselinse: no such baseline folder" in lines[0], p.stderr
+    assert not (workdir / "reports").exists()
 
 
 def test_expired_entries_fail_and_unseen_ones_are_unobserved(workdir):
     """An entry past its expiry day fails the gate again; one the search did not meet passes."""
     assert run_gated(workdir, "planted_target:factory").returncode == 1
     update = rolecall(workdir, "baseline", "update", "--from", "latest", "--expires", "2000-01-01",
-                      "--ticket", "https://example.org/issues/7")
+                      "--upstream", "https://example.org/issues/7")
     assert update.returncode == 0, update.stderr
     ledger_file = workdir / "baselines" / "planted_target-factory.json"
     expired = run_gated(workdir, "planted_target:factory")
@@ -107,22 +134,23 @@ def test_expired_entries_fail_and_unseen_ones_are_unobserved(workdir):
     assert gate["expired"] and not gate["new"]
 
     doc = json.loads(ledger_file.read_text())
-    # no --reason: each entry says what the target does and which AWS rule it breaks
-    for entry in doc["divergences"]:
-        assert entry["reason"].startswith(f"planted_target:factory answers {entry['call']} with AccessDeniedException "
-                                          "where AWS answers AccessDenied"), entry["reason"]
+    for entry in doc["findings"]:
+        # the planted bug answers AccessDeniedException where AWS answers AccessDenied: one finding
+        assert entry["title"] == "planted_target:factory answers AccessDeniedException where AWS answers AccessDenied", entry
+        assert entry["status"] == "reported" and entry["upstream"] == "https://example.org/issues/7"
         assert entry["source"].startswith("https://docs.aws.amazon.com/"), entry
     tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
-    for entry in doc["divergences"]:
+    for entry in doc["findings"]:
         entry["expires"] = tomorrow
-    never_seen = dict(doc["divergences"][0], id="RC-00000000aa")
+    never_seen = dict(doc["findings"][0], id="F-00000000aa")
     never_seen.pop("scenario")
-    doc["divergences"].append(never_seen)
+    never_seen.pop("passes", None)
+    doc["findings"].append(never_seen)
     ledger_file.write_text(json.dumps(doc, indent=2))
     passing = run_gated(workdir, "planted_target:factory")
     assert passing.returncode == 0, passing.stdout + passing.stderr
     gate = gate_of(workdir)
-    assert gate["unobserved"] == [{"target": "planted_target:factory", "id": "RC-00000000aa"}]
+    assert gate["unobserved"] == [{"target": "planted_target:factory", "id": "F-00000000aa"}]
     assert not gate["expired"] and gate["known"]
 
 
@@ -141,6 +169,7 @@ def _unreachable_specs():
 
 @pytest.mark.parametrize("target_args", _unreachable_specs())
 def test_unreachable_target_exits_2(workdir, target_args):
+    """(The baseline is read first; the target is found unreachable when it is opened.)"""
     p = rolecall(workdir, "run", *target_args, "--property", PROPERTY, "--max-examples", "3",
                  "--report-dir", workdir / "reports", "--baseline", workdir / "baselines")
     assert p.returncode == 2, p.stdout + p.stderr
@@ -155,7 +184,7 @@ def test_corrupted_baseline_is_one_line_exit_2_and_left_untouched(workdir):
     baselines = workdir / "baselines"
     baselines.mkdir()
     corrupted = baselines / "moto.json"
-    corrupted.write_bytes(b'{"format": "rolecall/baseline@1", "target": "moto", "divergences": [{"id": "RC-12')
+    corrupted.write_bytes(b'{"format": "rolecall/baseline@2", "target": "moto", "findings": [{"id": "F-12')
     before = corrupted.read_bytes()
     for args in (["run", "--target", "moto", "--property", PROPERTY, "--max-examples", "3",
                   "--report-dir", workdir / "reports", "--baseline", baselines],
@@ -209,57 +238,84 @@ AGREEING = {
 }
 
 
-def _diverging_entry() -> tuple[str, dict]:
-    """The sample scenario (a trust policy that does not name the caller) and its id on moto."""
-    from rolecall.compare import Divergence, first_difference
-    from rolecall.scenario import load
-    from rolecall.session import make_target
-
-    scenario = load(Path(__file__).resolve().parent.parent / "scenarios" / "delegation" /
-                    "trust-does-not-name-caller.json")
-    with make_target("reference", {}) as oracle, make_target("moto", {}) as moto:
-        diff = first_difference(scenario, oracle.run(scenario), moto.run(scenario), "code")
-    assert diff is not None, "moto does not enforce trust policies"
-    return Divergence.of(PROPERTY, "moto", scenario, diff).id, scenario.to_dict()
+def _write_baseline(folder: Path, target: str, entries: list[dict], files: dict[str, dict]) -> None:
+    for rel, doc in files.items():
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        (folder / rel).write_text(json.dumps(doc))
+    (folder / f"{target}.json").write_text(json.dumps({"format": "rolecall/baseline@2", "target": target,
+                                                       "findings": entries}))
 
 
-def test_replaying_the_baseline_reproduces_known_divergences_and_finds_stale_ones(tmp_path):
+def test_replaying_the_baseline_reproduces_known_findings_and_finds_fixed_ones_and_regressions(tmp_path):
+    """moto (which authorizes nothing) against three entries: one whose scenario still diverges, one
+    whose scenario agrees now (fixed), and one whose passing twin diverges now (a regression)."""
+    from rolecall.findings import AUTHORIZES_NOTHING, finding_id
     from rolecall.session import RunResult
 
-    div_id, scenario = _diverging_entry()
+    diverging = json.loads((Path(__file__).resolve().parent.parent / "scenarios" / "delegation" /
+                            "trust-does-not-name-caller.json").read_text())
+    nothing = finding_id(AUTHORIZES_NOTHING)
     bl = tmp_path / "baselines"
-    (bl / "moto").mkdir(parents=True)
-    (bl / "moto" / f"{div_id}.json").write_text(json.dumps(scenario))
-    (bl / "moto" / "RC-0000000001.json").write_text(json.dumps(AGREEING))
-    entries = [{"id": div_id, "property": PROPERTY, "reason": "moto ignores trust", "scenario": f"moto/{div_id}.json"},
-               {"id": "RC-0000000001", "property": PROPERTY, "reason": "fixed since",
-                "scenario": "moto/RC-0000000001.json"}]
-    (bl / "moto.json").write_text(json.dumps({"format": "rolecall/baseline@1", "target": "moto",
-                                              "divergences": entries}))
+    _write_baseline(bl, "moto", [
+        {"id": nothing, "title": "moto authorizes nothing", "scenario": f"moto/{nothing}.json"},
+        {"id": "F-0000000001", "title": "fixed since", "scenario": "moto/F-0000000001.json"},
+        {"id": "F-0000000002", "title": "known, with a twin", "scenario": "moto/F-0000000001.json",
+         "passes": "moto/F-0000000002.passes.json"},
+    ], {f"moto/{nothing}.json": diverging, "moto/F-0000000001.json": AGREEING,
+        "moto/F-0000000002.passes.json": diverging})
     baseline = Baseline.load(bl)
     replays = replay_baseline(baseline, "moto", "reference", "code")
-    status = {r.id: r.status for r in replays}
-    assert status == {div_id: "reproduced", "RC-0000000001": "stale"}
-    assert next(r for r in replays if r.id == "RC-0000000001").attempts == 3  # retried before calling it stale
+    status = {(r.id, r.kind): r.status for r in replays}
+    assert status == {(nothing, "pinned"): "reproduced", ("F-0000000001", "pinned"): "fixed",
+                      ("F-0000000002", "pinned"): "fixed", ("F-0000000002", "passes"): "changed"}, status
+    assert next(r for r in replays if r.id == "F-0000000001").attempts == 3  # retried before calling it fixed
 
     result = RunResult("r", "now", "ci", "code", "reference", ["moto"], 0)
     add_replays(result, replays)
-    (cell,) = result.cells
-    assert set(cell.divergences) == {div_id} and cell.divergences[div_id].confirmed
-    relaxed = baseline.judge(result, replays)
-    assert [d.id for d in relaxed.known] == [div_id] and relaxed.stale == [("moto", "RC-0000000001")]
-    assert not relaxed.failing
-    assert baseline.judge(result, replays, strict=True).failing
+    from rolecall.reports.records import build
+
+    findings = build(result)["findings"]
+    assert [f["id"] for f in findings] == [nothing]
+    verdicts = baseline.judge(findings, replays)
+    assert [f["id"] for f in verdicts.known] == [nothing]
+    assert [r.id for r in verdicts.regressions] == ["F-0000000002"] and verdicts.failing
+    assert sorted(verdicts.fixed) == [("moto", "F-0000000001"), ("moto", "F-0000000002")]
+
+
+def test_prune_drops_only_entries_whose_scenario_agrees_now_and_says_why(tmp_path, workdir):
+    """prune replays: an entry the search did not meet this time but whose scenario still diverges stays."""
+    from rolecall.findings import AUTHORIZES_NOTHING, finding_id
+
+    diverging = json.loads((Path(__file__).resolve().parent.parent / "scenarios" / "delegation" /
+                            "trust-does-not-name-caller.json").read_text())
+    nothing = finding_id(AUTHORIZES_NOTHING)
+    bl = workdir / "baselines"
+    _write_baseline(bl, "moto", [
+        {"id": nothing, "title": "moto authorizes nothing", "scenario": f"moto/{nothing}.json"},
+        {"id": "F-0000000001", "title": "moto did something once", "scenario": "moto/F-0000000001.json"},
+    ], {f"moto/{nothing}.json": diverging, "moto/F-0000000001.json": AGREEING})
+    before = (bl / "moto.json").read_text()
+    dry = rolecall(workdir, "baseline", "prune", "--baseline", bl, "--dry-run")
+    assert dry.returncode == 0 and "F-0000000001" in dry.stdout and (bl / "moto.json").read_text() == before
+    p = rolecall(workdir, "baseline", "prune", "--baseline", bl)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "- F-0000000001 moto did something once (moto agrees with reference, 3 replays)" in p.stdout, p.stdout
+    left = json.loads((bl / "moto.json").read_text())["findings"]
+    assert [e["id"] for e in left] == [nothing]
+    assert not (bl / "moto" / "F-0000000001.json").exists() and (bl / "moto" / f"{nothing}.json").exists()
 
 
 @pytest.mark.parametrize("content, fragment", [
     ("[]", "$.format"),
-    ('{"format": "rolecall/baseline@1", "target": "moto", "divergences": [{"id": "bad"}]}', "$.divergences[0].id"),
-    ('{"format": "rolecall/baseline@1", "target": "moto", "divergences": [{"id": "RC-0123456789", '
-     '"expires": "soon"}]}', "$.divergences[0].expires: expected a date"),
-    ('{"format": "rolecall/baseline@1", "target": "moto", "divergences": [{"id": "RC-0123456789", '
-     '"scenario": "moto/RC-0123456789.json"}]}', "no such file"),
-    ('{"format": "rolecall/baseline@1", "target": "moto+auth", "divergences": []}', "belongs in moto-auth.json"),
+    ('{"format": "rolecall/baseline@1", "target": "moto", "divergences": []}', "make it anew from a report"),
+    ('{"format": "rolecall/baseline@2", "target": "moto", "findings": [{"id": "bad"}]}', "$.findings[0].id"),
+    ('{"format": "rolecall/baseline@2", "target": "moto", "findings": [{"id": "F-0123456789", '
+     '"expires": "soon"}]}', "$.findings[0].expires: expected a date"),
+    ('{"format": "rolecall/baseline@2", "target": "moto", "findings": [{"id": "F-0123456789", '
+     '"status": "wontfix"}]}', "$.findings[0].status: expected one of"),
+    ('{"format": "rolecall/baseline@2", "target": "moto", "findings": [{"id": "F-0123456789", '
+     '"scenario": "moto/F-0123456789.json"}]}', "no such file"),
+    ('{"format": "rolecall/baseline@2", "target": "moto+auth", "findings": []}', "belongs in moto-auth.json"),
 ])
 def test_baseline_problems_name_the_file_and_place(tmp_path, content, fragment):
     from rolecall.ledger import LedgerError
