@@ -72,8 +72,8 @@ def test_report_folder_holds_every_artifact(result, report):
     assert report.name == result.run_id
     assert (report.parent / "latest").resolve() == report.resolve()
     names = {p.name for p in report.iterdir()}
-    assert {"results.jsonl", "summary.json", "divergences.json", "junit.xml", "summary.md", "index.html",
-            "divergences"} <= names
+    assert {"results.jsonl", "summary.json", "divergences.json", "findings.json", "junit.xml", "summary.md",
+            "index.html", "divergences", "findings", "passed"} <= names
     records = [json.loads(line) for line in (report / "results.jsonl").read_text().splitlines()]
     assert {(r["property"], r["target"]) for r in records} == {(c.property, c.target) for c in result.cells}
     for r in records:
@@ -84,7 +84,10 @@ def test_report_folder_holds_every_artifact(result, report):
     summary = json.loads((report / "summary.json").read_text())
     assert summary["run_id"] == result.run_id and summary["complete"] is True and summary["gate"] is None
     assert summary["examples"] == sum(c.examples for c in result.cells)
-    assert summary["divergences"] == len({i for c in result.cells for i in c.divergences})
+    # one definition of each total: a divergence (or finding) counts once per target it is on
+    assert summary["divergences"] == sum(len(c.divergences) for c in result.cells)
+    findings = json.loads((report / "findings.json").read_text())
+    assert summary["findings"] == len(findings) == sum(summary["findings_by_target"].values())
     assert sum(n for per in summary["coverage"].values() for n in per.values()) == \
         sum(sum(c.coverage.values()) for c in result.cells)
 
@@ -127,15 +130,18 @@ def test_junit_has_a_testcase_per_property_and_target_with_divergence_ids(result
     assert xml.failures == len(result.cells) and xml.errors == 0
 
 
-def test_gated_report_passes_known_divergences_in_junit_and_markdown(result, tmp_path):
-    """Accept moto's divergences only: moto's testcase passes, moto+auth's still fails on its new ones."""
+def test_gated_report_passes_known_findings_in_junit_and_markdown(result, report, tmp_path):
+    """Accept moto's findings only: moto's testcase passes, moto+auth's still fails on its new ones."""
+    from rolecall.reports import load_report
+
     baseline = Baseline(tmp_path / "baselines")
-    moto_divs = [dict(f.divergence.to_dict(), scenario=f.divergence.scenario.to_dict())
-                 for c in result.cells if c.target == "moto" for f in c.divergences.values()]
     import datetime as dt
 
-    baseline.update(moto_divs, reason="moto does not check trust policies", day=dt.date.today())
-    verdicts = Baseline.load(tmp_path / "baselines").judge(result)
+    moto_findings = [f for f in load_report(report, report.parent).findings if f["target"] == "moto"]
+    baseline.update(moto_findings, reason=None, day=dt.date.today())
+    from rolecall.reports.records import build
+
+    verdicts = Baseline.load(tmp_path / "baselines").judge(build(result)["findings"])
     path = write_report(dataclasses.replace(result, run_id=result.run_id + "-gated"), tmp_path / "r",
                         verdicts=verdicts)
     xml = junitparser.JUnitXml.fromfile(str(path / "junit.xml"))
@@ -148,7 +154,7 @@ def test_gated_report_passes_known_divergences_in_junit_and_markdown(result, tmp
     row = next(line for line in md.splitlines() if line.startswith(f"| `{result.cells[0].property}`"))
     assert "🟠 diverge" in row and "known" in row and "❌ diverge" in row
     summary = json.loads((path / "summary.json").read_text())
-    assert {p["id"] for p in summary["gate"]["known"] if p["target"] == "moto"} == {d["id"] for d in moto_divs}
+    assert {p["id"] for p in summary["gate"]["known"] if p["target"] == "moto"} == {f["id"] for f in moto_findings}
 
 
 def _table(md: str, header_start: str) -> list[list[str]]:
@@ -171,6 +177,8 @@ def test_summary_md_is_a_step_summary_with_matrix_divergences_and_coverage(resul
     prop_row = next(r for r in matrix if r[0] == f"`{result.cells[0].property}`")
     for cell, text in zip(result.cells, prop_row[1:]):
         assert text == f"❌ diverge {len(cell.divergences)}"
+    findings = _table(md, "| finding |")
+    assert len(findings) - 2 == len(json.loads((report / "findings.json").read_text()))
     divs = _table(md, "| id |")
     assert {(r[0].strip("`"), r[1].strip("`")) for r in divs[2:]} == \
         {(i, c.target) for c in result.cells for i in c.divergences}
@@ -290,51 +298,39 @@ def test_latest_can_be_a_file_naming_the_folder(result, tmp_path):
 
 # ----------------------------------------------------------------------------- commands on reports
 
-def test_baseline_update_accepts_every_divergence_with_its_pinned_scenario(result, report, tmp_path):
+def test_baseline_update_accepts_every_finding_with_its_pinned_scenario(result, report, tmp_path):
     bl = tmp_path / "baselines"
     p = rolecall("baseline", "update", "--from", report, "--baseline", bl, "--reason", "moto lacks trust checks",
-                 "--ticket", "https://github.com/getmoto/moto/issues/1")
+                 "--upstream", "https://github.com/getmoto/moto/issues/1")
     assert p.returncode == 0, p.stderr
     ledger = Baseline.load(bl)
+    findings = load_report(report, report.parent).findings
     for cell in result.cells:
         entries = ledger.entries[cell.target]
-        assert set(entries) == set(cell.divergences)
-        for div_id, entry in entries.items():
-            assert entry["reason"] == "moto lacks trust checks" and entry["ticket"].endswith("/1")
-            assert entry["source"].startswith("https://docs.aws.amazon.com/")
-            assert entry["signature"] == cell.divergences[div_id].divergence.signature
+        mine = {f["id"]: f for f in findings if f["target"] == cell.target}
+        assert set(entries) == set(mine)
+        # every divergence of the run is a symptom of exactly one accepted finding
+        assert sorted(d for e in entries.values() for d in e["divergences"]) == sorted(cell.divergences)
+        for fid, entry in entries.items():
+            assert entry["reason"] == "moto lacks trust checks" and entry["upstream"].endswith("/1")
+            assert entry["status"] == "reported" and entry["source"].startswith("https://docs.aws.amazon.com/")
             pinned = load_scenario(bl / entry["scenario"])
-            assert pinned.to_dict() == cell.divergences[div_id].divergence.scenario.to_dict()
+            assert pinned.to_dict() == mine[fid]["scenario"]
+        assert ledger.passed[cell.target], "the scenarios the target passed are kept"
     first = (bl / "moto.json").read_text()
     again = rolecall("baseline", "update", "--from", report, "--baseline", bl)
     assert again.returncode == 0 and "0 added" in again.stdout
     assert (bl / "moto.json").read_text() == first  # same day: nothing to refresh, nothing duplicated
 
 
-def test_baseline_prune_drops_entries_the_run_tested_but_did_not_see(result, report, tmp_path):
-    bl = tmp_path / "baselines"
-    assert rolecall("baseline", "update", "--from", report, "--baseline", bl).returncode == 0
-    doc = json.loads((bl / "moto.json").read_text())
-    gone = dict(doc["divergences"][0], id="RC-0000000000", scenario="moto/RC-0000000000.json")
-    (bl / "moto" / "RC-0000000000.json").write_text((bl / doc["divergences"][0]["scenario"]).read_text())
-    doc["divergences"].append(gone)
-    (bl / "moto.json").write_text(json.dumps(doc))
-    p = rolecall("baseline", "prune", "--from", report, "--baseline", bl)
-    assert p.returncode == 0, p.stderr
-    assert "RC-0000000000" in p.stdout
-    assert "RC-0000000000" not in Baseline.load(bl).entries["moto"]
-    assert not (bl / "moto" / "RC-0000000000.json").exists()
-    assert set(Baseline.load(bl).entries["moto"]) == set(next(c for c in result.cells if c.target == "moto").divergences)
-
-
 def test_baseline_commands_refuse_bad_input_in_one_line(report, tmp_path):
     bl = tmp_path / "baselines"
     bl.mkdir()
     corrupted = bl / "moto.json"
-    corrupted.write_text('{"format": "rolecall/baseline@1", "target": "moto", "divergences": [')
+    corrupted.write_text('{"format": "rolecall/baseline@2", "target": "moto", "findings": [')
     before = corrupted.read_bytes()
     for args in (["baseline", "update", "--from", report, "--baseline", bl],
-                 ["baseline", "prune", "--from", report, "--baseline", bl],
+                 ["baseline", "prune", "--baseline", bl],
                  ["baseline", "update", "--from", tmp_path / "nope", "--baseline", tmp_path / "b2"],
                  ["explain", "RC-zzz"]):
         p = rolecall(*args)
@@ -345,21 +341,34 @@ def test_baseline_commands_refuse_bad_input_in_one_line(report, tmp_path):
     assert "moto.json" in rolecall("baseline", "update", "--from", report, "--baseline", bl).stderr
 
 
-def test_compare_puts_targets_side_by_side_and_finds_shared_divergences(result, report):
+def test_compare_puts_targets_side_by_side_by_finding(result, report):
     p = rolecall("compare", report, "--json")
     assert p.returncode == 0, p.stderr
     cmp = json.loads(p.stdout)
-    ids = {c.target: set(c.divergences) for c in result.cells}
-    shared = ids["moto"] & ids["moto+auth"]
-    assert shared, "moto and moto+auth share divergences in this run"
-    assert {e["id"] for e in cmp["shared"]} == shared
-    assert set(cmp["unique"]["moto"]) == ids["moto"] - shared
+    findings = load_report(report, report.parent).findings
+    on = {}
+    for f in findings:
+        on.setdefault(f["id"], set()).add(f["target"])
+    assert {e["id"] for e in cmp["shared"]} == {i for i, ts in on.items() if len(ts) > 1}
+    assert {e["id"] for e in cmp["unique"]["moto"]} == {i for i, ts in on.items() if ts == {"moto"}}
     (row,) = cmp["behaviours"]
-    assert row["targets"]["moto"]["divergences"] == sorted(ids["moto"])
+    assert row["targets"]["moto"]["divergences"] == sorted(next(c for c in result.cells if c.target == "moto").divergences)
     text = rolecall("compare", report)
     assert text.returncode == 0
-    for div_id in shared:
-        assert div_id in text.stdout
+    for f in findings:
+        assert f["behaviour"][:40] in text.stdout
+
+
+def test_findings_command_prints_one_line_per_finding_side_by_side(report):
+    p = rolecall("findings", report, env={"NO_COLOR": "1", "COLUMNS": "80"})
+    assert p.returncode == 0, p.stderr
+    findings = load_report(report, report.parent).findings
+    assert p.stdout.startswith(f"findings: {len(findings)} (")
+    header = p.stdout.splitlines()[1]
+    assert header.split()[:3] == ["finding", "moto", "moto+auth"]
+    assert all(len(line) <= 80 for line in p.stdout.splitlines())
+    as_json = json.loads(rolecall("findings", report, "--json").stdout)
+    assert [f["id"] for f in as_json] == [f["id"] for f in findings]
 
 
 def test_explain_tells_the_story_of_a_divergence(result, report):
@@ -383,7 +392,7 @@ def test_explain_works_from_the_baseline_alone(result, report, tmp_path):
     d = next(f.divergence for c in result.cells for f in c.divergences.values())
     p = rolecall("explain", d.id, "--report", tmp_path / "gone", "--baseline", bl)
     assert p.returncode == 0, p.stderr
-    assert "in the baseline" in p.stdout and d.expected.trace[-1]["source"] in p.stdout
+    assert "in the baseline" in p.stdout and "a symptom of F-" in p.stdout
     assert "Decision trace of the reference model:" in p.stdout
 
 
