@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from rolecall import interrupts
 from rolecall.outcome import matches_expectation
 from rolecall.scenario import ScenarioError, load
 
@@ -85,6 +86,7 @@ def replay(files: tuple[Path, ...], target_spec: str, as_json: bool, explain: bo
     documents = []
     try:
         for scenario in scenarios:
+            interrupts.check()
             try:
                 run = target.run(scenario)
             except TargetUnavailable as exc:
@@ -218,15 +220,6 @@ def run(targets, oracle, profile, properties, features, strictness, seed, max_ex
         except LedgerError as exc:
             raise Fatal(str(exc)) from None
 
-    from rolecall.engine import STOP_REQUESTED, request_stop
-
-    STOP_REQUESTED.clear()
-    # a cancelled CI job (SIGTERM) or Ctrl-C still writes a report marked interrupted
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
-    from rolecall.lanes import quiet_interrupts
-
-    quiet_interrupts()
     options = {"endpoint": localstack_endpoint}
     replays = []
     with Progress(len(props)) as bar:
@@ -253,6 +246,8 @@ def run(targets, oracle, profile, properties, features, strictness, seed, max_ex
         result = run_suite(props, target_specs, oracle_spec=oracle, profile=PROFILES[profile], strictness=strictness,
                            seed=seed, max_examples=max_examples, target_options=options, progress=progress,
                            on_example=bar.advance, workers=workers)
+    if interrupts.requested():  # it came after the last safe point: the report still says so
+        result.interrupted = True
     verdicts = None
     if gate is not None:
         from rolecall.ledger import add_replays
@@ -285,10 +280,17 @@ from rolecall import cli_explore  # noqa: E402,F401
 
 
 def main(argv: list[str] | None = None) -> None:
+    # Ctrl-C or a cancelled CI job's SIGTERM: the run stops at its next safe point and still
+    # writes its report, marked interrupted (rolecall.interrupts)
+    interrupts.reset()
+    interrupts.install()
     try:
         cli.main(args=argv, prog_name="rolecall", standalone_mode=False)
+        _exit(EXIT_OK)
     except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
+        _exit(exc.exit_code)
+    except SystemExit as exc:
+        _exit(exc.code)
     except click.UsageError as exc:
         click.echo(f"rolecall: error: {exc.format_message()}", err=True)
         sys.exit(EXIT_ERROR)
@@ -304,6 +306,14 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as exc:
         click.echo(f"rolecall: error: {exc.format_message()}", err=True)
         sys.exit(EXIT_ERROR)
+
+
+def _exit(code) -> None:
+    """A command's exit, unless an interrupt came after the command's last safe point."""
+    if interrupts.requested() and code != EXIT_INTERRUPTED:
+        click.echo("rolecall: interrupted", err=True)
+        code = EXIT_INTERRUPTED
+    sys.exit(code)
 
 
 if __name__ == "__main__":

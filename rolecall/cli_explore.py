@@ -8,13 +8,13 @@ moment leaves the last complete report in place.
 from __future__ import annotations
 
 import shutil
-import signal
 import sys
 import time
 from pathlib import Path
 
 import click
 
+from rolecall import interrupts
 from rolecall.cli import EXIT_ERROR, EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK, Fatal, cli
 
 
@@ -92,10 +92,6 @@ def explore(hours, targets, oracle, features, examples_per_pass, strictness, rep
             shutil.rmtree(written, ignore_errors=True)  # the newer checkpoint is complete and linked
         written = path
 
-    def stop(signum, frame):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)
     try:
         while time.monotonic() < deadline:
             passes += 1
@@ -103,6 +99,7 @@ def explore(hours, targets, oracle, features, examples_per_pass, strictness, rep
                 for spec, target in opened.items():
                     if time.monotonic() >= deadline:
                         break
+                    interrupts.check()
                     cell = explore_cell(prop, target, oracle_t, profile=PROFILES["explore"], strictness=strictness,
                                         max_examples=examples_per_pass)
                     key = (prop.name, target.name)

@@ -9,7 +9,6 @@ The pytest plugin and `rolecall run` both drive this module.
 from __future__ import annotations
 
 import contextlib
-import threading
 import time
 import unittest
 from collections import Counter
@@ -20,6 +19,7 @@ from hypothesis import HealthCheck, Phase, Verbosity, given, seed as hseed, sett
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 
+from rolecall import interrupts
 from rolecall.compare import Divergence, first_difference
 from rolecall.outcome import ERROR, OK, UNSUPPORTED, Run
 from rolecall.scenario import Scenario
@@ -163,21 +163,8 @@ def _flatten(exc: BaseException) -> list[BaseException]:
     return [e for sub in inner for e in _flatten(sub)]
 
 
-#: set by an interrupt's signal handler: the next example (or replay) raises KeyboardInterrupt,
-#: even when the handler's own KeyboardInterrupt landed somewhere that swallows it (a
-#: garbage-collector callback)
-STOP_REQUESTED = threading.Event()
-
-
-def request_stop(signum=None, frame=None) -> None:
-    """A signal handler: stop the run at the next safe point, and now if possible."""
-    STOP_REQUESTED.set()
-    raise KeyboardInterrupt
-
-
 def compare_once(prop: Property, scenario: Scenario, target: Target, oracle: Target, strictness: str):
-    if STOP_REQUESTED.is_set():
-        raise KeyboardInterrupt
+    interrupts.check()  # the safe point of every example, shrink and replay
     expected = oracle.run(scenario)
     observed = target.run(scenario)
     diff = None

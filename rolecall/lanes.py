@@ -9,10 +9,11 @@ queue: cells starting, examples counted (for the progress display), finished cel
 cell is seeded on its own, so which lane runs it changes nothing; the parent merges the
 cells in the sequential order, so the report does not depend on which lane finished first.
 
-Interrupts: lanes run in process groups of their own, so a terminal's Ctrl-C reaches only the
-parent, which passes one SIGINT to each lane; a lane then stops as a sequential run does (its
-cells so far, marked interrupted). A lane also stops when the parent dies (SIGTERM on parent
-death), so no worker or LocalStack server outlives the run.
+Interrupts: lanes ignore SIGINT and run in process groups of their own, so a terminal's Ctrl-C
+reaches only the parent; the parent's interrupt flag (rolecall.interrupts) is shared with the
+lanes, which stop at their next safe point as a sequential run does (their cells so far, marked
+interrupted). A lane dies with the parent (SIGTERM on parent death), and so does a LocalStack
+server it started, so no worker or server outlives the run.
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ import time
 from types import SimpleNamespace
 from typing import Any, Callable
 
+from rolecall import interrupts
 from rolecall.engine import Cell, Profile, Property
 
 #: how long lanes get to report after an interrupt before they are terminated
@@ -72,11 +74,14 @@ def run_lanes(lanes: list[list[str]], properties: list[Property], target_specs: 
     pending = [[(spec, name) for spec in lane for name in names] for lane in lanes]
     running: dict[int, tuple[str, str] | None] = {}
     inboxes = [ctx.Queue() for _ in lanes]
+    stop = ctx.Event()
     procs = [ctx.Process(target=_lane, name=f"rolecall-lane-{i}", daemon=True,
-                         args=(i, oracle_spec, profile, strictness, seed, max_examples, options, events, inboxes[i]))
+                         args=(i, oracle_spec, profile, strictness, seed, max_examples, options, events, inboxes[i],
+                               stop))
              for i in range(len(lanes))]
-    for p in procs:
-        p.start()
+    with interrupts.ignored():  # inherited: a lane never sees a Ctrl-C, even while it starts
+        for p in procs:
+            p.start()
     cells: list[Cell] = []
     done: dict[int, dict] = {}
     grace_until: float | None = None
@@ -114,34 +119,26 @@ def run_lanes(lanes: list[list[str]], properties: list[Property], target_specs: 
             done[msg[1]] = msg[2]
 
     while len(done) < len(procs):
+        if grace_until is None and interrupts.requested():
+            result.interrupted = True
+            grace_until = time.monotonic() + INTERRUPT_GRACE_S
+            stop.set()  # each lane stops at its next safe point
         try:
-            try:
-                handle(events.get(timeout=0.5))
-            except queuelib.Empty:
-                pass
-            except (EOFError, OSError, ValueError):
-                if grace_until is None:  # a message cut by an interrupt is lost; otherwise it is a fault
-                    raise
+            handle(events.get(timeout=0.2))
+        except queuelib.Empty:
+            pass
+        for i, p in enumerate(procs):
+            if i not in done and not p.is_alive():
+                with contextlib.suppress(queuelib.Empty):  # what it sent before it exited
+                    while i not in done:
+                        handle(events.get(timeout=1.0))
+                if i not in done:
+                    done[i] = {"failed": f"worker process exited with code {p.exitcode} before it reported"}
+        if grace_until is not None and time.monotonic() > grace_until:
             for i, p in enumerate(procs):
-                if i not in done and not p.is_alive():
-                    with contextlib.suppress(queuelib.Empty):  # what it sent before it exited
-                        while i not in done:
-                            handle(events.get(timeout=1.0))
-                    if i not in done:
-                        done[i] = {"failed": f"worker process exited with code {p.exitcode} before it reported"}
-            if grace_until is not None and time.monotonic() > grace_until:
-                for i, p in enumerate(procs):
-                    if i not in done:
-                        p.terminate()
-                        done[i] = {"failed": "worker process did not stop after the interrupt", "interrupted": True}
-        except KeyboardInterrupt:
-            if grace_until is None:
-                result.interrupted = True
-                grace_until = time.monotonic() + INTERRUPT_GRACE_S
-                for i, p in enumerate(procs):
-                    if i not in done and p.pid is not None:
-                        with contextlib.suppress(ProcessLookupError):
-                            os.kill(p.pid, signal.SIGINT)
+                if i not in done:
+                    p.terminate()
+                    done[i] = {"failed": "worker process did not stop after the interrupt", "interrupted": True}
     for p in procs:
         p.join(timeout=10)
     for i, report in sorted(done.items()):
@@ -160,15 +157,12 @@ def run_lanes(lanes: list[list[str]], properties: list[Property], target_specs: 
 
 
 def _lane(index: int, oracle_spec: str, profile: Profile, strictness: str, seed: int | None,
-          max_examples: int | None, options: dict[str, Any], events, inbox) -> None:
+          max_examples: int | None, options: dict[str, Any], events, inbox, stop) -> None:
     """A worker process: asks the parent for a cell, runs it, sends it back, until told to stop.
     Targets are opened on first use and kept for the lane's later cells."""
-    os.setpgrp()  # a terminal's Ctrl-C reaches the parent only; it passes one SIGINT on
-    from rolecall.engine import request_stop
-
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
-    quiet_interrupts()
+    os.setpgrp()  # a terminal's Ctrl-C reaches the parent only
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    interrupts.share(stop)  # the parent's flag: set on an interrupt, checked at every safe point
     from rolecall.targets.localstack_server import _die_with_parent
 
     _die_with_parent()  # SIGTERM when the run dies, as for a LocalStack server it starts
@@ -194,7 +188,7 @@ def _lane(index: int, oracle_spec: str, profile: Profile, strictness: str, seed:
         while True:
             events.put(("ready", index))
             task = inbox.get()
-            if task is None:
+            if task is None or interrupts.requested():
                 break
             spec, name = task
             target = opened.get((spec, "target"))
@@ -212,7 +206,7 @@ def _lane(index: int, oracle_spec: str, profile: Profile, strictness: str, seed:
             events.put(("cell", cell.to_dict()))
             if target_lost(cell):
                 events.put(("target_error", spec, cell.error))
-        report = {"interrupted": False}
+        report = {"interrupted": interrupts.requested()}
     except KeyboardInterrupt:
         report = {"interrupted": True}
     except BaseException as exc:  # noqa: BLE001 - the parent reports it as the lane's targets' error
@@ -225,16 +219,3 @@ def _lane(index: int, oracle_spec: str, profile: Profile, strictness: str, seed:
     events.close()
     events.join_thread()
 
-
-def quiet_interrupts() -> None:
-    """An interrupt that lands in a garbage-collector callback (Hypothesis has one) is printed
-    by Python as an ignored exception with its traceback; an interrupt is no error to show."""
-    import sys
-
-    default = sys.unraisablehook
-
-    def hook(unraisable):
-        if not isinstance(unraisable.exc_value, KeyboardInterrupt):
-            default(unraisable)
-
-    sys.unraisablehook = hook

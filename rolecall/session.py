@@ -20,6 +20,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from rolecall import interrupts
 from rolecall.engine import PROFILES, Cell, Profile, Property, explore
 from rolecall.targets import Target, TargetUnavailable, load_target
 
@@ -100,6 +101,7 @@ def run(properties: list[Property], target_specs: list[str], *, oracle_spec: str
                 continue
             try:
                 for prop in properties:
+                    interrupts.check()
                     if progress:
                         progress(f"{prop.name} on {target.name}", None)
                     cell = explore(prop, target, oracle, profile=profile, strictness=strictness, seed=seed,
