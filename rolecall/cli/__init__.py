@@ -274,9 +274,9 @@ def exit_code(result, verdicts) -> int:
 
 # ----------------------------------------------------------------------------- entry
 
-from rolecall import cli_aws  # noqa: E402,F401
-from rolecall import cli_reports  # noqa: E402,F401
-from rolecall import cli_explore  # noqa: E402,F401
+from rolecall.cli import aws as _aws  # noqa: E402,F401
+from rolecall.cli import reports as _reports  # noqa: E402,F401
+from rolecall.cli import explore as _explore  # noqa: E402,F401
 
 
 def main(argv: list[str] | None = None) -> None:
