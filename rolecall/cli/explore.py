@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from rolecall import interrupts
-from rolecall.cli import EXIT_ERROR, EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK, Fatal, cli
+from rolecall.cli.common import EXIT_ERROR, EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK, STRICTNESS, UserError
 
 
 def merge(into, cell) -> None:
@@ -36,14 +36,14 @@ def merge(into, cell) -> None:
             into.flaky.setdefault(div_id, div)
 
 
-@cli.command()
+@click.command("explore")
 @click.option("--hours", type=click.FloatRange(min=0.0, min_open=True), default=1.0, show_default=True,
               help="How long to search.")
 @click.option("--target", "targets", multiple=True, metavar="NAME", help="Targets (default: the local ones).")
 @click.option("--oracle", default="reference", show_default=True)
 @click.option("-m", "--feature", "features", multiple=True, metavar="FEATURE")
 @click.option("--examples-per-pass", type=click.IntRange(10, 100000), default=300, show_default=True)
-@click.option("--strictness", type=click.Choice(["decision", "code", "result", "message"]), default="code")
+@click.option("--strictness", type=STRICTNESS, default="code")
 @click.option("--report-dir", type=click.Path(path_type=Path), default=Path("reports"), show_default=True)
 @click.option("--localstack-endpoint", metavar="URL")
 def explore(hours, targets, oracle, features, examples_per_pass, strictness, report_dir, localstack_endpoint):
@@ -56,7 +56,7 @@ def explore(hours, targets, oracle, features, examples_per_pass, strictness, rep
 
     props = select(None, list(features) or None)
     if not props:
-        raise Fatal("no property matches the given --feature")
+        raise UserError("no property matches the given --feature")
     specs = list(targets) or list(LOCAL_DEFAULT)
     options = {"endpoint": localstack_endpoint}
     try:
@@ -68,7 +68,7 @@ def explore(hours, targets, oracle, features, examples_per_pass, strictness, rep
             t.open()
             opened[spec] = t
     except (UnknownTarget, TargetUnavailable) as exc:
-        raise Fatal(str(exc)) from None
+        raise UserError(str(exc)) from None
 
     import datetime as dt
 

@@ -1,0 +1,116 @@
+"""`rolecall run`: search every property on each target; write a report; gate on a baseline."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from rolecall import interrupts
+from rolecall.cli.common import EXIT_ERROR, EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK, STRICTNESS, WORKERS, UserError
+
+
+@click.command("run")
+@click.option("--target", "targets", multiple=True, metavar="NAME",
+              help="A target to test (repeat for several). Default: moto, moto+auth and localstack.")
+@click.option("--oracle", default="reference", show_default=True, help="The target others are compared with.")
+@click.option("--profile", type=click.Choice(["ci", "dev", "explore", "replay"]), default="ci", show_default=True,
+              envvar="ROLECALL_PROFILE",
+              help="Hypothesis budget: ci (fixed seed), dev, explore (long), replay (the example database only).")
+@click.option("--property", "properties", multiple=True, metavar="NAME", help="Only these properties.")
+@click.option("-m", "--feature", "features", multiple=True, metavar="FEATURE", help="Only properties of this feature.")
+@click.option("--strictness", type=STRICTNESS, default="code",
+              show_default=True, help="The finest level at which a difference counts.")
+@click.option("--seed", type=int, help="Seed for the search (default: the profile's).")
+@click.option("--max-examples", type=click.IntRange(1, 100000), help="Examples per property and round.")
+@click.option("--report-dir", type=click.Path(path_type=Path), default=Path("reports"), show_default=True)
+@click.option("--baseline", type=click.Path(path_type=Path), help="Gate against this baseline folder.")
+@click.option("--strict", is_flag=True, help="With --baseline: a pinned divergence that no longer reproduces fails.")
+@click.option("--localstack-endpoint", metavar="URL", help="Use a running LocalStack instead of starting one.")
+@click.option("--workers", type=WORKERS, default="auto", show_default=True,
+              help="Worker processes running targets side by side (auto: one per CPU; 1: one after another).")
+def run(targets, oracle, profile, properties, features, strictness, seed, max_examples, report_dir, baseline,
+        strict, localstack_endpoint, workers) -> None:
+    """Search every property on each target for divergences from the oracle; write a report.
+
+    With --baseline, the baseline's pinned scenarios are replayed first (a fixed emulator
+    bug shows deterministically), then the search runs; exit 1 only for new or expired
+    divergences."""
+    from rolecall.conformance import select
+    from rolecall.engine import PROFILES
+    from rolecall.reports import write_report
+    from rolecall.reports.progress import Progress
+    from rolecall.session import run as run_suite
+    from rolecall.targets import LOCAL_DEFAULT, TargetUnavailable, UnknownTarget, _factory
+
+    target_specs = list(targets) or list(LOCAL_DEFAULT)
+    for spec in [*target_specs, oracle]:
+        try:
+            _factory(spec)
+        except UnknownTarget as exc:
+            raise UserError(str(exc)) from None
+    try:
+        props = select(list(properties) or None, list(features) or None)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    if not props:
+        raise UserError("no property matches the given --property/--feature")
+    gate = None
+    if baseline is not None:
+        from rolecall.ledger import Baseline, LedgerError
+
+        try:
+            gate = Baseline.load(baseline)
+        except LedgerError as exc:
+            raise UserError(str(exc)) from None
+
+    options = {"endpoint": localstack_endpoint}
+    replays = []
+    with Progress(len(props)) as bar:
+        if gate is not None:
+            from rolecall.ledger import replay_baseline
+
+            for spec in target_specs:
+                try:
+                    replays += replay_baseline(gate, spec, oracle, strictness, properties=[p.name for p in props],
+                                               options=options)
+                except TargetUnavailable as exc:
+                    bar.note(f"{spec}: baseline replay skipped: {exc}")
+                except KeyboardInterrupt:
+                    break
+
+        def progress(label, cell):
+            if cell is not None:
+                bar.finish(cell)
+            elif label.startswith("!"):
+                bar.note(label[1:])
+            else:
+                bar.start(label)
+
+        result = run_suite(props, target_specs, oracle_spec=oracle, profile=PROFILES[profile], strictness=strictness,
+                           seed=seed, max_examples=max_examples, target_options=options, progress=progress,
+                           on_example=bar.advance, workers=workers)
+    if interrupts.requested():  # it came after the last safe point: the report still says so
+        result.interrupted = True
+    verdicts = None
+    if gate is not None:
+        from rolecall.ledger import add_replays
+
+        add_replays(result, replays)
+        verdicts = gate.judge(result, replays, strict=strict)
+    path = write_report(result, report_dir, verdicts=verdicts)
+    from rolecall.reports.terminal import print_summary
+
+    print_summary(result, verdicts=verdicts, report_path=path)
+    sys.exit(exit_code(result, verdicts))
+
+
+def exit_code(result, verdicts) -> int:
+    if result.interrupted:
+        return EXIT_INTERRUPTED
+    tested = [c for c in result.cells if c.examples > 0]
+    if not tested or result.target_errors or any(c.error for c in result.cells):
+        return EXIT_ERROR
+    if verdicts is not None:
+        return EXIT_FAIL if verdicts.failing else EXIT_OK
+    return EXIT_FAIL if any(c.divergences for c in result.cells) else EXIT_OK
