@@ -13,7 +13,7 @@ import time
 import unittest
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed as hseed, settings
 from hypothesis import strategies as st
@@ -21,9 +21,11 @@ from hypothesis.errors import Unsatisfiable
 
 from rolecall import interrupts
 from rolecall.compare import Divergence, first_difference
-from rolecall.outcome import ERROR, OK, UNSUPPORTED, Run
+from rolecall.outcome import ERROR, OK, UNSUPPORTED, Run, TargetUnavailable
 from rolecall.scenario import Scenario
-from rolecall.targets.base import Target, TargetUnavailable
+
+if TYPE_CHECKING:  # the seam targets plug into; the engine only calls it
+    from rolecall.targets.base import Target
 
 #: clean replays of a minimal scenario that confirm a divergence (the minimiser's last check
 #: counts as the first)

@@ -9,6 +9,8 @@ import os
 
 import click
 
+from rolecall.events import CellFinished, CellStarted, ExampleCounted, Note, TargetLost
+
 #: exit codes (as Schemathesis): 0 all good, 1 a divergence or failed expectation, 2 rolecall
 #: could not do its job (bad input, no target reachable, nothing tested), 130 interrupted
 EXIT_OK, EXIT_FAIL, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -49,3 +51,20 @@ def targets_help() -> str:
     from rolecall.targets import BUILTIN
 
     return ", ".join(BUILTIN)
+
+
+def progress_listener(bar):
+    """The run's events drawn on the progress display (rolecall.reports.progress.Progress)."""
+    def listen(event) -> None:
+        if isinstance(event, CellStarted):
+            bar.start(event.label)
+        elif isinstance(event, ExampleCounted):
+            bar.advance(event)
+        elif isinstance(event, CellFinished):
+            bar.finish(event.cell)
+        elif isinstance(event, TargetLost):
+            bar.note(event.line)
+        elif isinstance(event, Note):
+            bar.note(event.text)
+
+    return listen

@@ -7,7 +7,19 @@ from pathlib import Path
 import click
 
 from rolecall import interrupts
-from rolecall.cli.common import EXIT_ERROR, EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK, STRICTNESS, WORKERS, UserError
+from rolecall.cli.common import (EXIT_ERROR, EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK, STRICTNESS, WORKERS, UserError,
+                                 progress_listener)
+from rolecall.conformance import select
+from rolecall.engine import PROFILES
+from rolecall.events import Note
+from rolecall.ledger import Baseline, LedgerError, add_replays, replay_baseline
+from rolecall.outcome import TargetUnavailable
+from rolecall.paths import unwritable
+from rolecall.reports import write_report
+from rolecall.reports.progress import Progress
+from rolecall.reports.terminal import print_summary
+from rolecall.session import run as run_suite
+from rolecall.targets import LOCAL_DEFAULT, UnknownTarget, _factory
 
 
 @click.command("run")
@@ -36,13 +48,6 @@ def run(targets, oracle, profile, properties, features, strictness, seed, max_ex
     With --baseline, the baseline's pinned scenarios are replayed first (a fixed emulator
     bug shows deterministically), then the search runs; exit 1 only for new or expired
     divergences."""
-    from rolecall.conformance import select
-    from rolecall.engine import PROFILES
-    from rolecall.reports import write_report
-    from rolecall.reports.progress import Progress
-    from rolecall.session import run as run_suite
-    from rolecall.targets import LOCAL_DEFAULT, TargetUnavailable, UnknownTarget, _factory
-
     target_specs = list(targets) or list(LOCAL_DEFAULT)
     for spec in [*target_specs, oracle]:
         try:
@@ -55,10 +60,11 @@ def run(targets, oracle, profile, properties, features, strictness, seed, max_ex
         raise UserError(str(exc)) from None
     if not props:
         raise UserError("no property matches the given --property/--feature")
+    problem = unwritable(report_dir)
+    if problem:
+        raise UserError(problem)
     gate = None
     if baseline is not None:
-        from rolecall.ledger import Baseline, LedgerError
-
         try:
             gate = Baseline.load(baseline)
         except LedgerError as exc:
@@ -66,41 +72,29 @@ def run(targets, oracle, profile, properties, features, strictness, seed, max_ex
 
     options = {"endpoint": localstack_endpoint}
     replays = []
+
+    def pinned_replays(pool, emit) -> None:
+        """The gate's first phase: replay the baseline's pinned scenarios on the run's targets."""
+        for spec in target_specs:
+            interrupts.check()
+            try:
+                replays.extend(replay_baseline(gate, pool.get(spec), pool.get(oracle), strictness,
+                                               properties=[p.name for p in props]))
+            except TargetUnavailable as exc:
+                emit(Note(f"{spec}: baseline replay skipped: {exc}"))
+
     with Progress(len(props)) as bar:
-        if gate is not None:
-            from rolecall.ledger import replay_baseline
-
-            for spec in target_specs:
-                try:
-                    replays += replay_baseline(gate, spec, oracle, strictness, properties=[p.name for p in props],
-                                               options=options)
-                except TargetUnavailable as exc:
-                    bar.note(f"{spec}: baseline replay skipped: {exc}")
-                except KeyboardInterrupt:
-                    break
-
-        def progress(label, cell):
-            if cell is not None:
-                bar.finish(cell)
-            elif label.startswith("!"):
-                bar.note(label[1:])
-            else:
-                bar.start(label)
-
         result = run_suite(props, target_specs, oracle_spec=oracle, profile=PROFILES[profile], strictness=strictness,
-                           seed=seed, max_examples=max_examples, target_options=options, progress=progress,
-                           on_example=bar.advance, workers=workers)
+                           seed=seed, max_examples=max_examples, target_options=options,
+                           listener=progress_listener(bar), workers=workers,
+                           before_cells=pinned_replays if gate is not None else None)
     if interrupts.requested():  # it came after the last safe point: the report still says so
         result.interrupted = True
     verdicts = None
     if gate is not None:
-        from rolecall.ledger import add_replays
-
         add_replays(result, replays)
         verdicts = gate.judge(result, replays, strict=strict)
     path = write_report(result, report_dir, verdicts=verdicts)
-    from rolecall.reports.terminal import print_summary
-
     print_summary(result, verdicts=verdicts, report_path=path)
     sys.exit(exit_code(result, verdicts))
 
