@@ -21,6 +21,7 @@ class Interrupted(KeyboardInterrupt):
 #: the flag: a threading.Event in a CLI process, the parent's multiprocessing.Event in a lane
 _flag = threading.Event()
 _signals_received = 0
+_installed = False
 
 
 def requested() -> bool:
@@ -46,6 +47,18 @@ def reset() -> None:
     _signals_received = 0
 
 
+def sleep(seconds: float) -> None:
+    """A wait that is a safe point: it ends early, raising `Interrupted`, when a stop is
+    requested (a target's long waits: settling, retrying)."""
+    if _flag.wait(seconds):
+        raise Interrupted
+
+
+def installed() -> bool:
+    """Is rolecall's handler in place (a CLI process)? Then nothing else should handle signals."""
+    return _installed
+
+
 def share(flag) -> None:
     """Use `flag` (a multiprocessing.Event shared with the parent) as this process's flag."""
     global _flag
@@ -62,8 +75,10 @@ def _on_signal(signum, frame) -> None:
 
 def install() -> None:
     """Route SIGINT and SIGTERM to the flag (the main thread of a CLI process only)."""
+    global _installed
     if threading.current_thread() is not threading.main_thread():
         return
+    _installed = True
     _quiet_unraisable()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(ValueError, OSError):
