@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import zlib
 from pathlib import Path
 
 import pytest
 
+from rolecall import settings
 from rolecall.conformance import CATALOGUE
 from rolecall.engine import PROFILES, Cell
 from rolecall.events import TargetLost
@@ -36,9 +36,10 @@ def pytest_addoption(parser) -> None:
     g.addoption("--rolecall-target", action="append", default=[], metavar="NAME",
                 help="target to test (repeatable); default: moto, moto+auth, localstack")
     g.addoption("--rolecall-oracle", default="reference", metavar="NAME", help="the target others are compared with")
-    g.addoption("--rolecall-strictness", default="code", choices=["decision", "code", "result", "message"])
-    g.addoption("--rolecall-profile", default=os.environ.get("ROLECALL_PROFILE", "ci"), choices=sorted(PROFILES),
-                help="Hypothesis profile (default: $ROLECALL_PROFILE or ci)")
+    g.addoption("--rolecall-strictness", default=None, choices=["decision", "code", "result", "message"],
+                help="default: $ROLECALL_STRICTNESS, [tool.rolecall] strictness, or code")
+    g.addoption("--rolecall-profile", default=None, choices=sorted(PROFILES),
+                help="Hypothesis profile (default: $ROLECALL_PROFILE, [tool.rolecall] profile, or ci)")
     g.addoption("--rolecall-max-examples", type=int, default=None, metavar="N")
     g.addoption("--rolecall-seed", type=int, default=None, metavar="N")
     g.addoption("--rolecall-localstack-endpoint", default=None, metavar="URL")
@@ -72,17 +73,35 @@ def in_shard(property_name: str, shard: tuple[int, int] | None) -> bool:
     return zlib.crc32(property_name.encode()) % n == i - 1
 
 
+_FLAGS = {"targets": "rolecall_target", "profile": "rolecall_profile", "strictness": "rolecall_strictness",
+          "baseline": "rolecall_baseline", "report-dir": "rolecall_report_dir"}
+_FALLBACK = {"targets": list(LOCAL_DEFAULT), "profile": "ci", "strictness": "code", "baseline": None,
+             "report-dir": None}
+
+
+def setting(config, name: str):
+    """A flag if given, else the environment's or pyproject.toml's setting (rolecall.settings)."""
+    given = config.getoption(_FLAGS[name])
+    if given:
+        return given
+    return getattr(config, "_rolecall_settings", {}).get(name, _FALLBACK[name])
+
+
 def pytest_configure(config) -> None:
     """Bad options are one usage error before any test runs (not one error per test)."""
     parse_shard(config.getoption("rolecall_shard"))
-    given = config.getoption("rolecall_target")
+    try:
+        config._rolecall_settings = settings.load(settings.find_pyproject(Path(config.rootpath)))
+    except settings.SettingsError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    given = config.getoption("rolecall_target") or config._rolecall_settings.get("targets")
     if given:
         for spec in [*given, config.getoption("rolecall_oracle")]:
             try:
                 _factory(spec)
             except UnknownTarget as exc:
                 raise pytest.UsageError(f"--rolecall-target: {exc}") from None
-    report_dir = config.getoption("rolecall_report_dir")
+    report_dir = setting(config, "report-dir")
     if report_dir and not hasattr(config, "workerinput"):
         problem = unwritable(report_dir)
         if problem:
@@ -98,7 +117,7 @@ def pytest_generate_tests(metafunc) -> None:
         return
     config = metafunc.config
     shard = parse_shard(config.getoption("rolecall_shard"))
-    targets = config.getoption("rolecall_target") or list(LOCAL_DEFAULT)
+    targets = setting(config, "targets")
     params = [pytest.param(prop, target, id=f"{prop.name}-{target}",
                            marks=[getattr(pytest.mark, prop.feature), pytest.mark.rolecall])
               for prop in _catalogue() if in_shard(prop.name, shard) for target in targets]
@@ -153,7 +172,7 @@ def _seed(config) -> int | None:
 
 def _run_seed(config) -> int | None:
     seed = _seed(config)
-    return PROFILES[config.getoption("rolecall_profile")].seed if seed is None else seed
+    return PROFILES[setting(config, "profile")].seed if seed is None else seed
 
 
 def check_property(prop, target_name: str, pool: TargetPool, config, record_property, scenarios_dir=None) -> Cell:
@@ -167,8 +186,8 @@ def check_property(prop, target_name: str, pool: TargetPool, config, record_prop
             lost.append(event.line)
 
     cell = run_cell(prop, target_name, pool, oracle_spec=oracle_name,
-                    profile=PROFILES[config.getoption("rolecall_profile")],
-                    strictness=config.getoption("rolecall_strictness"), seed=_seed(config),
+                    profile=PROFILES[setting(config, "profile")],
+                    strictness=setting(config, "strictness"), seed=_seed(config),
                     max_examples=config.getoption("rolecall_max_examples"), emit=emit)
     if cell is None:
         pytest.fail(lost[0] if lost else f"target {target_name} could not be opened", pytrace=False)
@@ -179,7 +198,7 @@ def check_property(prop, target_name: str, pool: TargetPool, config, record_prop
     if cell.error:
         pytest.fail(f"{target_name}: {cell.error}", pytrace=False)
     findings = list(cell.divergences.values())
-    baseline_dir = config.getoption("rolecall_baseline")
+    baseline_dir = setting(config, "baseline")
     if baseline_dir and findings:
         gate, today = Baseline.load(baseline_dir), dt.date.today()
         findings = [f for f in findings if gate.status(target_name, f.divergence.id, today) != "known"]
@@ -251,13 +270,13 @@ def pytest_sessionfinish(session, exitstatus) -> None:
     config = session.config
     if hasattr(config, "workerinput"):
         return  # a pytest-xdist worker: the controller merges
-    report_dir = config.getoption("rolecall_report_dir", None)
+    report_dir = setting(config, "report-dir")
     if not report_dir or not _cells:
         return
     cells = [Cell.from_dict(json.loads(c)) for c in _cells]
     now = dt.datetime.now(dt.timezone.utc).isoformat()
-    result = RunResult(run_id=new_run_id(), started=now, profile=config.getoption("rolecall_profile"),
-                       strictness=config.getoption("rolecall_strictness"),
+    result = RunResult(run_id=new_run_id(), started=now, profile=setting(config, "profile"),
+                       strictness=setting(config, "strictness"),
                        oracle=config.getoption("rolecall_oracle"),
                        targets=sorted({c.target for c in cells}), seed=_run_seed(config),
                        cells=cells, finished=now)

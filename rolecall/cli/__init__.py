@@ -10,9 +10,9 @@ import sys
 
 import click
 
-from rolecall import interrupts
+from rolecall import interrupts, settings
 from rolecall.cli import aws, explore, reports, replay, run
-from rolecall.cli.common import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK
+from rolecall.cli.common import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, UserError
 from rolecall.scenario import ScenarioError
 
 
@@ -40,7 +40,11 @@ def main(argv: list[str] | None = None) -> None:
     interrupts.reset()
     interrupts.install()
     try:
-        cli.main(args=argv, prog_name="rolecall", standalone_mode=False)
+        try:  # [tool.rolecall] in pyproject.toml and ROLECALL_* variables: the options' defaults
+            defaults = settings.default_map(settings.load())
+        except settings.SettingsError as exc:
+            raise UserError(str(exc)) from None
+        cli.main(args=argv, prog_name="rolecall", standalone_mode=False, default_map=defaults)
         _exit(EXIT_OK)
     except click.exceptions.Exit as exc:
         _exit(exc.exit_code)

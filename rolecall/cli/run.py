@@ -27,7 +27,6 @@ from rolecall.targets import LOCAL_DEFAULT, UnknownTarget, _factory
               help="A target to test (repeat for several). Default: moto, moto+auth and localstack.")
 @click.option("--oracle", default="reference", show_default=True, help="The target others are compared with.")
 @click.option("--profile", type=click.Choice(["ci", "dev", "explore", "replay"]), default="ci", show_default=True,
-              envvar="ROLECALL_PROFILE",
               help="Hypothesis budget: ci (fixed seed), dev, explore (long), replay (the example database only).")
 @click.option("--property", "properties", multiple=True, metavar="NAME", help="Only these properties.")
 @click.option("-m", "--feature", "features", multiple=True, metavar="FEATURE", help="Only properties of this feature.")
