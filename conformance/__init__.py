@@ -1,26 +1,38 @@
-"""The property catalogue: one module per seed behaviour, each defining `PROPERTIES`.
+"""The property catalogue: every module of this package defines `PROPERTIES`.
 
-A property says: scenarios drawn from this strategy behave on a target as on the oracle.
-`CATALOGUE` is every property in a stable order; `select` narrows it by name or feature.
+A property says: scenarios drawn from this strategy behave on a target as on the oracle. A
+new property is one module here (no list to update): `CATALOGUE` is every module's
+properties, modules in name order; `select` narrows it by name or feature. Modules named
+`test_*` are pytest's entry points, not properties.
 """
 from __future__ import annotations
 
 import importlib
+import pkgutil
+from typing import Iterable
 
 from rolecall.engine import Property
 
-MODULES = ("temporary_credentials", "delegation", "cross_account", "service_linked_roles", "instance_profiles",
-           "cross_account_s3", "role_chains", "policy_language", "input_validation", "stateful")
+
+def property_modules(paths: Iterable[str]) -> list[str]:
+    """The property modules of a package, by name."""
+    return sorted(m.name for m in pkgutil.iter_modules(list(paths)) if not m.name.startswith(("_", "test_")))
 
 
-def _load() -> list[Property]:
+def load(paths: Iterable[str], package: str) -> list[Property]:
+    """Every property the package's modules define, module by module."""
     out: list[Property] = []
-    for name in MODULES:
-        out.extend(importlib.import_module(f"rolecall.conformance.{name}").PROPERTIES)
+    for name in property_modules(paths):
+        module = importlib.import_module(f"{package}.{name}")
+        props = getattr(module, "PROPERTIES", None)
+        if not isinstance(props, list) or not all(isinstance(p, Property) for p in props):
+            raise TypeError(f"{module.__file__}: a property module defines PROPERTIES, a list of Property")
+        out.extend(props)
     return out
 
 
-CATALOGUE: list[Property] = _load()
+MODULES = tuple(property_modules(__path__))
+CATALOGUE: list[Property] = load(__path__, __name__)
 
 
 def select(names: list[str] | None = None, features: list[str] | None = None) -> list[Property]:

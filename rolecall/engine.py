@@ -9,23 +9,25 @@ The pytest plugin and `rolecall run` both drive this module.
 from __future__ import annotations
 
 import contextlib
-import threading
 import time
 import unittest
 import weakref
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed as hseed, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 
+from rolecall import interrupts
 from rolecall.compare import Divergence, first_difference
 from rolecall.findings import Cause, Enforcement, explain, features, probe_enforcement
-from rolecall.outcome import ERROR, OK, UNSUPPORTED, Run
+from rolecall.outcome import ERROR, OK, UNSUPPORTED, Run, TargetUnavailable
 from rolecall.scenario import Scenario
-from rolecall.targets.base import Target, TargetUnavailable
+
+if TYPE_CHECKING:  # the seam targets plug into; the engine only calls it
+    from rolecall.targets.base import Target
 
 #: a cell whose target could run less than this share of its steps is "not tested", not "agree"
 NOT_TESTED_BELOW = 0.5
@@ -64,6 +66,9 @@ class Profile:
     # finds the same divergences on a loaded machine; scaled by a target's budget_scale as
     # examples are. None: Hypothesis's limits.
     max_shrinks: int | None = None
+    # False: the example database is neither read nor written, whatever ROLECALL_DATABASE says (a
+    # gated run: its verdict must not depend on what earlier local runs stored)
+    use_database: bool = True
 
 
 PROFILES = {
@@ -183,21 +188,8 @@ def _flatten(exc: BaseException) -> list[BaseException]:
     return [e for sub in inner for e in _flatten(sub)]
 
 
-#: set by an interrupt's signal handler: the next example (or replay) raises KeyboardInterrupt,
-#: even when the handler's own KeyboardInterrupt landed somewhere that swallows it (a
-#: garbage-collector callback)
-STOP_REQUESTED = threading.Event()
-
-
-def request_stop(signum=None, frame=None) -> None:
-    """A signal handler: stop the run at the next safe point, and now if possible."""
-    STOP_REQUESTED.set()
-    raise KeyboardInterrupt
-
-
 def compare_once(prop: Property, scenario: Scenario, target: Target, oracle: Target, strictness: str):
-    if STOP_REQUESTED.is_set():
-        raise KeyboardInterrupt
+    interrupts.check()  # the safe point of every example, shrink and replay
     expected = oracle.run(scenario)
     observed = target.run(scenario)
     diff = None
@@ -218,14 +210,12 @@ def _database(profile: Profile):
 
 def explore(prop: Property, target: Target, oracle: Target, *, profile: Profile = PROFILES["ci"],
             strictness: str = "code", seed: int | None = None, max_examples: int | None = None,
-            on_example: Callable[[Cell], None] | None = None, use_database: bool = True) -> Cell:
-    """`use_database` False: the example database is neither read nor written (a gated run's verdict
-    must not depend on what earlier local runs stored)."""
+            on_example: Callable[[Cell], None] | None = None) -> Cell:
     cell = Cell(prop.name, prop.behaviour, target.name)
     started = time.perf_counter()
     skip: set[str] = set()
     base_seed = profile.seed if seed is None else seed
-    db = _database(profile) if use_database else None
+    db = _database(profile) if profile.use_database else None
 
     def body(scenario: Scenario) -> None:
         if cell.error:

@@ -1,37 +1,41 @@
 """Targets side by side: one worker process per lane of targets (planned in rolecall.session).
 
 Each lane is planned a share of the targets; the parent hands a lane its cells (target x
-property) one at a time as it asks for work, and a lane whose own cells are done takes the
+property) one at a time as it asks for work (each runs through the spine's one cell loop,
+rolecall.spine.run_cell, with the lane's own target pool), and a lane whose own cells are done takes the
 costliest cell left of an in-process target planned for another lane (a server target, such
-as the LocalStack server a lane started, stays where it is). Lanes send what happens over one
-queue: cells starting, examples counted (for the progress display), finished cells (as
-`Cell.to_dict`, the form pytest-xdist workers use), target errors, and a last message. Every
+as the LocalStack server a lane started, stays where it is). Lanes send the run's events
+(rolecall.events) over one queue, finished cells as `Cell.to_dict` (the form pytest-xdist
+workers use), and a last message; the parent passes them on to the run's listener. Every
 cell is seeded on its own, so which lane runs it changes nothing; the parent merges the
 cells in the sequential order, so the report does not depend on which lane finished first.
 
-Interrupts: lanes run in process groups of their own, so a terminal's Ctrl-C reaches only the
-parent, which passes one SIGINT to each lane; a lane then stops as a sequential run does (its
-cells so far, marked interrupted). A lane also stops when the parent dies (SIGTERM on parent
-death), so no worker or LocalStack server outlives the run.
+Interrupts: lanes ignore SIGINT and run in process groups of their own, so a terminal's Ctrl-C
+reaches only the parent; the parent's interrupt flag (rolecall.interrupts) is shared with the
+lanes, which stop at their next safe point as a sequential run does (their cells so far, marked
+interrupted). A lane dies with the parent (SIGTERM on parent death), and so does a LocalStack
+server it started, so no worker or server outlives the run.
 """
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import multiprocessing
 import os
 import queue as queuelib
 import signal
 import time
-from types import SimpleNamespace
 from typing import Any, Callable
 
+from rolecall import interrupts
+from rolecall.conformance import CATALOGUE
 from rolecall.engine import Cell, Profile, Property
+from rolecall.events import CellFinished, Listener, TargetLost
+from rolecall.pool import TargetPool, make_target
+from rolecall.spine import AfterCell, run_cell
+from rolecall.targets.localstack_server import _die_with_parent
 
 #: how long lanes get to report after an interrupt before they are terminated
 INTERRUPT_GRACE_S = 60.0
-#: at most this often a lane reports a growing example count
-EXAMPLE_EVERY_S = 0.2
 
 
 def next_cell(lane: int, pending: list[list[tuple[str, str]]], movable: set[str],
@@ -52,13 +56,10 @@ def next_cell(lane: int, pending: list[list[tuple[str, str]]], movable: set[str]
 
 def run_lanes(lanes: list[list[str]], properties: list[Property], target_specs: list[str], *, oracle_spec: str,
               profile: Profile, strictness: str, seed: int | None, max_examples: int | None,
-              options: dict[str, Any], progress: Callable[[str, Cell | None], None] | None,
-              on_example: Callable[[Any], None] | None, use_database: bool = True):
-    from rolecall.session import RunResult, make_target, new_run_id, target_note
-
-    result = RunResult(run_id=new_run_id(), started=dt.datetime.now(dt.timezone.utc).isoformat(),
-                       profile=profile.name, strictness=strictness, oracle=oracle_spec, targets=list(target_specs),
-                       seed=profile.seed if seed is None else seed)
+              options: dict[str, Any], emit: Listener, after_cell: AfterCell | None = None) -> tuple[list[Cell], bool]:
+    """Run the cells in lanes; returns the cells in the sequential order and whether the run was
+    interrupted. Target errors are emitted as TargetLost. `after_cell` runs in the lanes: a
+    module-level function (it is pickled)."""
     ctx = multiprocessing.get_context("spawn")
     events = ctx.Queue()
     names = [p.name for p in properties]
@@ -72,21 +73,37 @@ def run_lanes(lanes: list[list[str]], properties: list[Property], target_specs: 
     pending = [[(spec, name) for spec in lane for name in names] for lane in lanes]
     running: dict[int, tuple[str, str] | None] = {}
     inboxes = [ctx.Queue() for _ in lanes]
+    stop = ctx.Event()
     procs = [ctx.Process(target=_lane, name=f"rolecall-lane-{i}", daemon=True,
                          args=(i, oracle_spec, profile, strictness, seed, max_examples, options, events, inboxes[i],
-                               use_database))
+                               stop, after_cell))
              for i in range(len(lanes))]
-    for p in procs:
-        p.start()
+    with interrupts.ignored():  # inherited: a lane never sees a Ctrl-C, even while it starts
+        for p in procs:
+            p.start()
     cells: list[Cell] = []
     done: dict[int, dict] = {}
+    lost: set[str] = set()
     grace_until: float | None = None
+    interrupted = False
 
     def drop(spec: str) -> None:
         for cells_of_lane in pending:
             cells_of_lane[:] = [c for c in cells_of_lane if c[0] != spec]
 
-    def handle(msg: tuple) -> None:
+    def target_lost(spec: str, message: str) -> None:
+        if spec not in lost:
+            lost.add(spec)
+            emit(TargetLost(spec, message))
+        drop(spec)
+
+    def handle(msg) -> None:
+        if isinstance(msg, TargetLost):
+            target_lost(msg.target, msg.message)
+            return
+        if not isinstance(msg, tuple):  # CellStarted, ExampleCounted, Note
+            emit(msg)
+            return
         kind = msg[0]
         if kind == "ready":
             lane = msg[1]
@@ -94,148 +111,85 @@ def run_lanes(lanes: list[list[str]], properties: list[Property], target_specs: 
                                                                    lambda c: costs.get(c[1], 1.0))
             running[lane] = task
             inboxes[lane].put(task)
-        elif kind == "start" and progress:
-            progress(msg[1], None)
-        elif kind == "example" and on_example:
-            _, prop, target, examples, ids = msg
-            on_example(SimpleNamespace(property=prop, target=target, examples=examples, divergences=dict.fromkeys(ids)))
         elif kind == "cell":
             cell = Cell.from_dict(msg[1])
             cells.append(cell)
-            if progress:
-                progress(f"{cell.property} on {cell.target}", cell)
-        elif kind == "target_error":
-            _, spec, message = msg
-            if spec not in result.target_errors:
-                result.target_errors[spec] = message
-                if progress:
-                    progress("!" + target_note(spec, message), None)
-            drop(spec)
+            emit(CellFinished(cell))
         elif kind == "done":
             done[msg[1]] = msg[2]
 
     while len(done) < len(procs):
+        if grace_until is None and interrupts.requested():
+            interrupted = True
+            grace_until = time.monotonic() + INTERRUPT_GRACE_S
+            stop.set()  # each lane stops at its next safe point
         try:
-            try:
-                handle(events.get(timeout=0.5))
-            except queuelib.Empty:
-                pass
-            except (EOFError, OSError, ValueError):
-                if grace_until is None:  # a message cut by an interrupt is lost; otherwise it is a fault
-                    raise
+            handle(events.get(timeout=0.2))
+        except queuelib.Empty:
+            pass
+        for i, p in enumerate(procs):
+            if i not in done and not p.is_alive():
+                with contextlib.suppress(queuelib.Empty):  # what it sent before it exited
+                    while i not in done:
+                        handle(events.get(timeout=1.0))
+                if i not in done:
+                    done[i] = {"failed": f"worker process exited with code {p.exitcode} before it reported"}
+        if grace_until is not None and time.monotonic() > grace_until:
             for i, p in enumerate(procs):
-                if i not in done and not p.is_alive():
-                    with contextlib.suppress(queuelib.Empty):  # what it sent before it exited
-                        while i not in done:
-                            handle(events.get(timeout=1.0))
-                    if i not in done:
-                        done[i] = {"failed": f"worker process exited with code {p.exitcode} before it reported"}
-            if grace_until is not None and time.monotonic() > grace_until:
-                for i, p in enumerate(procs):
-                    if i not in done:
-                        p.terminate()
-                        done[i] = {"failed": "worker process did not stop after the interrupt", "interrupted": True}
-        except KeyboardInterrupt:
-            if grace_until is None:
-                result.interrupted = True
-                grace_until = time.monotonic() + INTERRUPT_GRACE_S
-                for i, p in enumerate(procs):
-                    if i not in done and p.pid is not None:
-                        with contextlib.suppress(ProcessLookupError):
-                            os.kill(p.pid, signal.SIGINT)
+                if i not in done:
+                    p.terminate()
+                    done[i] = {"failed": "worker process did not stop after the interrupt", "interrupted": True}
     for p in procs:
         p.join(timeout=10)
     for i, report in sorted(done.items()):
-        result.interrupted = result.interrupted or report.get("interrupted", False)
+        interrupted = interrupted or report.get("interrupted", False)
         if report.get("failed"):
             # what the lane was running, and what only it could run, is lost with it
-            lost = {spec for spec, _ in pending[i] if spec not in movable}
+            gone = {spec for spec, _ in pending[i] if spec not in movable}
             if running.get(i):
-                lost.add(running[i][0])
-            for spec in sorted(lost):
-                result.target_errors.setdefault(spec, f"{spec}: {report['failed']}")
+                gone.add(running[i][0])
+            for spec in sorted(gone):
+                target_lost(spec, f"{spec}: {report['failed']}")
     order = {(t, p): (target_specs.index(t), names.index(p)) for t in target_specs for p in names}
-    result.cells = sorted(cells, key=lambda c: order.get((c.target, c.property), (len(target_specs), 0)))
-    result.finished = dt.datetime.now(dt.timezone.utc).isoformat()
-    return result
+    cells.sort(key=lambda c: order.get((c.target, c.property), (len(target_specs), 0)))
+    return cells, interrupted
 
 
 def _lane(index: int, oracle_spec: str, profile: Profile, strictness: str, seed: int | None,
-          max_examples: int | None, options: dict[str, Any], events, inbox, use_database: bool = True) -> None:
+          max_examples: int | None, options: dict[str, Any], events, inbox, stop,
+          after_cell: AfterCell | None) -> None:
     """A worker process: asks the parent for a cell, runs it, sends it back, until told to stop.
-    Targets are opened on first use and kept for the lane's later cells."""
-    os.setpgrp()  # a terminal's Ctrl-C reaches the parent only; it passes one SIGINT on
-    from rolecall.engine import request_stop
-
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
-    quiet_interrupts()
-    from rolecall.targets.localstack_server import _die_with_parent
-
+    Its pool opens targets on first use and keeps them for the lane's later cells."""
+    os.setpgrp()  # a terminal's Ctrl-C reaches the parent only
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    interrupts.share(stop)  # the parent's flag: set on an interrupt, checked at every safe point
     _die_with_parent()  # SIGTERM when the run dies, as for a LocalStack server it starts
+    by_name = {p.name: p for p in CATALOGUE}
+
+    def emit(event) -> None:
+        if isinstance(event, CellFinished):
+            events.put(("cell", event.cell.to_dict()))
+        else:
+            events.put(event)
+
     report: dict[str, Any] = {}
-    opened: dict[tuple[str, str], Any] = {}  # (spec, "oracle" or "target") -> opened on first use
+    pool = TargetPool(options)
     try:
-        from rolecall.conformance import CATALOGUE
-        from rolecall.engine import explore
-        from rolecall.session import make_target, target_lost
-        from rolecall.targets import TargetUnavailable
-
-        by_name = {p.name: p for p in CATALOGUE}
-        last = [0.0]
-
-        def on_example(cell: Cell) -> None:
-            now = time.monotonic()
-            if now - last[0] >= EXAMPLE_EVERY_S:
-                last[0] = now
-                events.put(("example", cell.property, cell.target, cell.examples, list(cell.divergences)))
-
-        oracle = opened[oracle_spec, "oracle"] = make_target(oracle_spec, options)
-        oracle.open()
         while True:
             events.put(("ready", index))
             task = inbox.get()
-            if task is None:
+            if task is None or interrupts.requested():
                 break
             spec, name = task
-            target = opened.get((spec, "target"))
-            if target is None:
-                try:
-                    target = make_target(spec, options)
-                    target.open()
-                except TargetUnavailable as exc:
-                    events.put(("target_error", spec, str(exc)))
-                    continue
-                opened[spec, "target"] = target
-            events.put(("start", f"{name} on {target.name}"))
-            cell = explore(by_name[name], target, oracle, profile=profile, strictness=strictness, seed=seed,
-                           max_examples=max_examples, on_example=on_example, use_database=use_database)
-            events.put(("cell", cell.to_dict()))
-            if target_lost(cell):
-                events.put(("target_error", spec, cell.error))
-        report = {"interrupted": False}
+            run_cell(by_name[name], spec, pool, oracle_spec=oracle_spec, profile=profile, strictness=strictness,
+                     seed=seed, max_examples=max_examples, emit=emit, after_cell=after_cell)
+        report = {"interrupted": interrupts.requested()}
     except KeyboardInterrupt:
         report = {"interrupted": True}
     except BaseException as exc:  # noqa: BLE001 - the parent reports it as the lane's targets' error
         report = {"failed": f"worker process failed: {type(exc).__name__}: {exc}"}
     finally:
-        for target in opened.values():
-            with contextlib.suppress(Exception):
-                target.close()
+        pool.close()
     events.put(("done", index, report))
     events.close()
     events.join_thread()
-
-
-def quiet_interrupts() -> None:
-    """An interrupt that lands in a garbage-collector callback (Hypothesis has one) is printed
-    by Python as an ignored exception with its traceback; an interrupt is no error to show."""
-    import sys
-
-    default = sys.unraisablehook
-
-    def hook(unraisable):
-        if not isinstance(unraisable.exc_value, KeyboardInterrupt):
-            default(unraisable)
-
-    sys.unraisablehook = hook

@@ -309,7 +309,7 @@ def replay_baseline(baseline: Baseline, target, oracle, strictness: str = "code"
     from rolecall.compare import Divergence, first_difference
     from rolecall.engine import enforcement_of
     from rolecall.findings import explain
-    from rolecall.session import make_target
+    from rolecall.pool import make_target
 
     opened = []
     try:

@@ -14,6 +14,10 @@ from typing import Any, Mapping
 OK, ERROR, UNSUPPORTED = "ok", "error", "unsupported"
 
 
+class TargetUnavailable(Exception):
+    """The target cannot be reached or started at all; the run cannot do its job for it."""
+
+
 @dataclass(frozen=True)
 class Outcome:
     id: str

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
-from rolecall import aws
+from rolecall import aws, operations
 
 FORMAT = "rolecall/scenario@1"
 
@@ -157,7 +157,11 @@ def loads(text: str, *, origin: str = "<scenario>", yaml_ok: bool = False) -> Sc
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ScenarioError(origin, f"line {exc.lineno}, column {exc.colno}", f"invalid JSON: {exc.msg}") from None
-    return from_dict(data, origin=origin)
+    scenario = from_dict(data, origin=origin)
+    unknown = operations.unknown_name(scenario.steps)  # a file's names against botocore's models
+    if unknown:
+        raise ScenarioError(origin, *unknown)
+    return scenario
 
 
 def _type_name(v: Any) -> str:

@@ -1,27 +1,28 @@
-"""One rolecall run: properties x targets through the engine, targets opened and closed once.
+"""One rolecall run: properties x targets through the run spine; the `RunResult` that reports
+and the baseline gate read. `rolecall run` and the tests drive it.
 
-The CLI and the pytest plugin both build a `RunResult` here; reports and the baseline
-gate read it.
-
-With `workers` > 1 and several targets, targets run side by side in worker processes
-(lanes, rolecall.lanes): the slowest targets (lowest `budget_scale`, e.g. LocalStack, whose
-work happens in its own server process) get lanes of their own, and a lane that is done takes
-cells of in-process targets (moto) from the others. The wall time becomes about the work
-divided by the lanes; what each cell finds does not change (every cell is seeded on its own).
-Results come back as the cells pytest-xdist workers send (`Cell.to_dict`) and are merged in
-the sequential order.
+The run reads as its phases: with one target pool (each target opened once, closed once),
+`before_cells` (the gate's pinned replays), then the cells through the spine's one cell
+loop (rolecall.spine), with `after_cell` after each. With `workers` > 1 and several targets,
+the cells run side by side in worker processes (lanes, rolecall.lanes), each with a pool of
+its own: the slowest targets (lowest `budget_scale`, e.g. LocalStack, whose work happens in
+its own server process) get lanes of their own, and a lane that is done takes cells of
+in-process targets (moto) from the others. What each cell finds does not change (every cell
+is seeded on its own); cells are merged in the sequential order.
 """
 from __future__ import annotations
 
 import datetime as dt
-import inspect
-import os
 import secrets
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from rolecall.engine import PROFILES, Cell, Profile, Property, explore
-from rolecall.targets import Target, TargetUnavailable, load_target
+from rolecall.conformance import CATALOGUE
+from rolecall.engine import PROFILES, Cell, Profile, Property
+from rolecall.events import Event, Listener, TargetLost, ignore
+from rolecall.lanes import run_lanes
+from rolecall.pool import TargetPool, make_target  # noqa: F401 - make_target: loading one target by name
+from rolecall.spine import AfterCell, run_cells
 
 
 @dataclass
@@ -47,75 +48,43 @@ def new_run_id() -> str:
     return dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(2)
 
 
-def target_lost(cell: Cell) -> bool:
-    """The cell's target stopped answering: its remaining cells are not tried."""
-    return bool(cell.error) and "cannot reach" in cell.error
-
-
-def target_note(spec: str, message: str) -> str:
-    """A target's error as one line that names the target once."""
-    return message if message.startswith(f"{spec}:") else f"{spec}: {message}"
-
-
-def make_target(spec: str, options: dict[str, Any]) -> Target:
-    """Load a target, passing only the options its factory accepts."""
-    from rolecall.targets import _factory
-
-    factory = _factory(spec)
-    try:
-        accepted = inspect.signature(factory).parameters
-    except (TypeError, ValueError):
-        accepted = {}
-    kwargs = {k: v for k, v in options.items() if k in accepted and v is not None}
-    return load_target(spec, **kwargs)
-
-
 def run(properties: list[Property], target_specs: list[str], *, oracle_spec: str = "reference",
         profile: Profile = PROFILES["ci"], strictness: str = "code", seed: int | None = None,
         max_examples: int | None = None, target_options: dict[str, Any] | None = None,
-        progress: Callable[[str, Cell | None], None] | None = None,
-        on_example: Callable[[Cell], None] | None = None, workers: int = 1, use_database: bool = True) -> RunResult:
+        listener: Listener = ignore, workers: int = 1, after_cell: AfterCell | None = None,
+        before_cells: Callable[[TargetPool, Listener], None] | None = None) -> RunResult:
+    """Explore every property on every target. `listener` receives the run's events;
+    `before_cells(pool, emit)` runs first with the run's pool (in this process); `after_cell`
+    runs after each cell with its open target and oracle (in the lane that ran it)."""
     options = target_options or {}
-    lanes = plan_lanes(target_specs, workers, options)
-    if len(lanes) > 1 and _catalogued(properties):
-        from rolecall.lanes import run_lanes
-
-        return run_lanes(lanes, properties, target_specs, oracle_spec=oracle_spec, profile=profile,
-                         strictness=strictness, seed=seed, max_examples=max_examples, options=options,
-                         progress=progress, on_example=on_example, use_database=use_database)
     result = RunResult(run_id=new_run_id(), started=dt.datetime.now(dt.timezone.utc).isoformat(),
                        profile=profile.name, strictness=strictness, oracle=oracle_spec, targets=list(target_specs),
                        seed=profile.seed if seed is None else seed)
-    oracle = make_target(oracle_spec, options)
-    oracle.open()
+
+    def emit(event: Event) -> None:
+        if isinstance(event, TargetLost):
+            result.target_errors.setdefault(event.target, event.message)
+        listener(event)
+
+    lanes = plan_lanes(target_specs, workers, options)
+    common = dict(oracle_spec=oracle_spec, profile=profile, strictness=strictness, seed=seed,
+                  max_examples=max_examples, after_cell=after_cell)
+    pool = TargetPool(options)
     try:
-        for spec in target_specs:
-            try:
-                target = make_target(spec, options)
-                target.open()
-            except TargetUnavailable as exc:
-                result.target_errors[spec] = str(exc)
-                if progress:
-                    progress("!" + target_note(spec, str(exc)), None)
-                continue
-            try:
-                for prop in properties:
-                    if progress:
-                        progress(f"{prop.name} on {target.name}", None)
-                    cell = explore(prop, target, oracle, profile=profile, strictness=strictness, seed=seed,
-                                   max_examples=max_examples, on_example=on_example, use_database=use_database)
-                    result.cells.append(cell)
-                    if progress:
-                        progress(f"{prop.name} on {target.name}", cell)
-                    if target_lost(cell):
-                        result.target_errors[spec] = cell.error
-                        break
-            finally:
-                target.close()
+        if before_cells is not None:
+            before_cells(pool, emit)
+        if len(lanes) > 1 and _catalogued(properties):
+            pool.close()  # each lane opens its own
+            result.cells, result.interrupted = run_lanes(lanes, properties, target_specs, options=options,
+                                                         emit=emit, **common)
+        else:
+            cells = [(spec, prop) for spec in target_specs for prop in properties]
+            for cell in run_cells(cells, pool, emit=emit, **common):
+                result.cells.append(cell)
     except KeyboardInterrupt:
         result.interrupted = True
     finally:
-        oracle.close()
+        pool.close()
         result.finished = dt.datetime.now(dt.timezone.utc).isoformat()
     return result
 
@@ -144,11 +113,5 @@ def plan_lanes(target_specs: list[str], workers: int, options: dict[str, Any]) -
 
 def _catalogued(properties: list[Property]) -> bool:
     """Worker processes find properties by name in the catalogue (strategies do not pickle)."""
-    from rolecall.conformance import CATALOGUE
-
     known = {p.name: p for p in CATALOGUE}
     return all(known.get(p.name) is p for p in properties)
-
-
-def env_flag(name: str) -> bool:
-    return os.environ.get(name, "").lower() in ("1", "true", "yes")

@@ -31,6 +31,7 @@ import boto3
 import botocore.exceptions
 import botocore.session
 
+from rolecall import interrupts
 from rolecall.outcome import ERROR, Outcome, Run
 from rolecall.scenario import ACCOUNT_NAME, Scenario
 from rolecall.targets.base import CallFailed, CallResult, Credentials, TargetUnavailable, Unsupported
@@ -572,8 +573,9 @@ class AwsTarget(Boto3Target):
     @staticmethod
     def _install_signal_handlers() -> None:
         """SIGINT and SIGTERM become KeyboardInterrupt, so `finally` blocks (each scenario's end())
-        clean up; a signal during cleanup is held back once."""
-        if threading.current_thread() is not threading.main_thread():
+        clean up; a signal during cleanup is held back once. Not in a `rolecall` process, whose
+        one handler (rolecall.interrupts) stops the run at a safe point, so cleanup runs anyway."""
+        if threading.current_thread() is not threading.main_thread() or interrupts.installed():
             return
         for sig in (signal.SIGINT, signal.SIGTERM):
             try:
@@ -682,7 +684,7 @@ class AwsTarget(Boto3Target):
         if self.config.settle_seconds and scn.last_write is not None:
             wait = scn.last_write + self.config.settle_seconds - time.monotonic()
             if wait > 0:
-                time.sleep(wait)
+                interrupts.sleep(wait)  # a safe point: an interrupt ends the wait
 
     def _send(self, credentials: Credentials, service: str, action: str, params: dict, admin: bool,
               scn: _Scenario) -> CallResult:
@@ -704,7 +706,7 @@ class AwsTarget(Boto3Target):
                                            "symptom": symptom, "retries": 0, "outcome": None})
                 self.retries[exc.code] += 1
                 self.retry_log[-1]["retries"] += 1
-                time.sleep(delays[attempt])
+                interrupts.sleep(delays[attempt])
                 attempt += 1
                 continue
             if attempt:

@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from rolecall.outcome import ERROR, OK, UNSUPPORTED, Normaliser, Outcome, Run
+from rolecall.outcome import ERROR, OK, UNSUPPORTED, Normaliser, Outcome, Run, TargetUnavailable  # noqa: F401
 from rolecall.scenario import CALLER, Names, Scenario, declared_names
 from rolecall.world import setup_calls
 
@@ -50,10 +50,6 @@ class CallFailed(Exception):
 
 class Unsupported(Exception):
     """The target cannot express this step (act as a service, move a clock, a call it lacks)."""
-
-
-class TargetUnavailable(Exception):
-    """The target cannot be reached or started at all; the run cannot do its job for it."""
 
 
 @dataclass

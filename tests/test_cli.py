@@ -69,3 +69,37 @@ def test_bad_options_are_one_line_exit_2(run_rolecall, args, fragment, tmp_path)
     assert p.returncode == 2, p.stderr
     lines = p.stderr.strip().splitlines()
     assert len(lines) == 1 and fragment in lines[0], p.stderr
+
+
+def _command_paths():
+    """Every command and subcommand of the `rolecall` group, as the package builds it."""
+    import click
+
+    from rolecall.cli import cli
+
+    def walk(group, prefix):
+        for name, command in sorted(group.commands.items()):
+            yield [*prefix, name]
+            if isinstance(command, click.Group):
+                yield from walk(command, [*prefix, name])
+
+    return list(walk(cli, []))
+
+
+@pytest.mark.parametrize("path", _command_paths(), ids=" ".join)
+def test_every_command_answers_under_python_m(run_rolecall, path):
+    """`python -m rolecall.cli explore` once answered "No such command" (the command modules
+    registered themselves on a second copy of the CLI module)."""
+    p = run_rolecall(*path, "--help")
+    assert p.returncode == 0 and p.stdout.startswith(f"Usage: rolecall {' '.join(path)} "), p.stdout + p.stderr
+
+
+def test_the_console_script_lists_every_command(run_rolecall):
+    import subprocess
+    import sys
+
+    script = Path(sys.executable).parent / "rolecall"
+    p = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=60)
+    listed = {line.split()[0] for line in p.stdout.split("Commands:")[1].splitlines() if line.strip()}
+    assert p.returncode == 0 and listed == {path[0] for path in _command_paths()}, p.stdout + p.stderr
+    assert {"run", "replay", "explore", "compare", "explain", "baseline", "aws"} <= listed

@@ -10,6 +10,7 @@ import json
 import pkgutil
 import re
 import tempfile
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -47,10 +48,30 @@ def test_generated_scenarios_round_trip_and_replay(family):
         check()
 
 
-def test_catalogue_lists_every_conformance_module():
-    # test_conformance is the pytest entry point (`pytest --pyargs rolecall.conformance`)
+def test_a_new_property_is_one_module(tmp_path, monkeypatch):
+    """No list to update: a module with PROPERTIES in the package is in the catalogue."""
+    package = tmp_path / "more_properties"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "test_entry.py").write_text("raise AssertionError('pytest entry points are not imported')\n")
+    (package / "extra.py").write_text(textwrap.dedent("""
+        from rolecall.engine import Property
+        from rolecall.strategies.assume_role import assume_role_scenarios
+
+        PROPERTIES = [Property(name="extra", behaviour="delegate access", feature="delegation",
+                               strategy=assume_role_scenarios, description="an extra one",
+                               source="https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles.html")]
+    """))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    props = conformance.load([str(package)], "more_properties")
+    assert [p.name for p in props] == ["extra"]
+    (package / "broken.py").write_text("PROPERTIES = ['not a property']\n")
+    with pytest.raises(TypeError, match="broken.py"):
+        conformance.load([str(package)], "more_properties")
+    # and this package's own modules are all in the catalogue
     on_disk = {m.name for m in pkgutil.iter_modules(conformance.__path__) if not m.name.startswith("test_")}
-    assert set(MODULES) == on_disk
+    assert set(MODULES) == on_disk and {p.strategy.__module__.rsplit(".", 1)[1] for p in CATALOGUE} <= \
+        {f.__module__.rsplit(".", 1)[1] for f in FAMILIES.values()}
 
 
 def test_properties_have_unique_names_and_marker_features():

@@ -137,15 +137,15 @@ class RecordingMoto(MotoTarget):
 
 
 def test_no_secret_reaches_a_report_or_the_terminal(tmp_path, capsys):
-    import rolecall.session as session
+    import rolecall.pool as pool
 
     target = RecordingMoto()
-    original = session.make_target
-    session.make_target = lambda spec, options: target if spec == "recording" else original(spec, options)
+    original = pool.make_target
+    pool.make_target = lambda spec, options: target if spec == "recording" else original(spec, options)
     try:
         result = run_suite(CATALOGUE[:2], ["recording"], profile=PROFILES["ci"], max_examples=8)
     finally:
-        session.make_target = original
+        pool.make_target = original
     path = write_report(result, tmp_path)
     from rolecall.reports.terminal import print_summary
 

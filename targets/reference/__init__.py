@@ -84,7 +84,7 @@ class ReferenceTarget(Target):
             raise CallFailed(exc.code, exc.http_status, exc.message, trace=_trace(decision), reason=reason) from None
         except param_rules.ParamValidationError as exc:
             raise CallFailed(exc.code, exc.http_status, exc.message, reason="invalid-parameter") from None
-        except (NotModelled, getattr(param_rules, "NotModelled", NotModelled)) as exc:
+        except NotModelled as exc:
             raise Unsupported(f"reference model: {exc}") from None
         except (KeyError, TypeError, ValueError) as exc:
             # A parameter of the wrong shape that AWS's model would reject in ways we have not sourced.

@@ -56,6 +56,9 @@ import botocore.session
 from botocore.exceptions import UnknownServiceError
 from botocore.model import OperationNotFoundError
 
+# one NotModelled for the whole model: AWS's answer to this input could not be sourced
+from rolecall.targets.reference.policy import NotModelled
+
 __all__ = [
     "ParamValidationError",
     "NotModelled",
@@ -116,10 +119,6 @@ class ParamValidationError(Exception):
         super().__init__(f"{code}: {message}")
         self.code, self.http_status, self.message = code, http_status, message
         self.violations = violations
-
-
-class NotModelled(Exception):
-    """AWS's answer to this input could not be sourced; report it as unsupported."""
 
 
 @dataclass(frozen=True)

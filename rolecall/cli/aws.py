@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-EXIT_OK, EXIT_FAIL = 0, 1
+from rolecall.cli.common import EXIT_FAIL, EXIT_OK, UserError
 
 _DURATION = re.compile(r"(\d+)([smhd])")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -30,12 +30,6 @@ _config_option = click.option(
     help="The TOML or JSON file mapping accounts A, B, ... to AWS profiles (default: $ROLECALL_AWS_CONFIG).")
 
 
-class _Fatal(click.ClickException):
-    """One line, exit 2: `rolecall.cli.main` prints a ClickException as `rolecall: error: ...`."""
-
-    exit_code = 2
-
-
 def _target(aws_config: Path | None):
     from rolecall.targets import TargetUnavailable
     from rolecall.targets.aws import aws
@@ -43,7 +37,7 @@ def _target(aws_config: Path | None):
     try:
         return aws(aws_config)
     except TargetUnavailable as exc:
-        raise _Fatal(str(exc)) from None
+        raise UserError(str(exc)) from None
 
 
 @click.group("aws")
@@ -62,7 +56,7 @@ def check(aws_config: Path | None) -> None:
     try:
         target.open()
     except TargetUnavailable as exc:
-        raise _Fatal(str(exc)) from None
+        raise UserError(str(exc)) from None
     try:
         where = f"local stand-in {target.endpoint_url}" if target.endpoint_url else "AWS"
         for logical, account in target._accounts.items():
@@ -93,7 +87,7 @@ def sweep(aws_config: Path | None, older_than: dt.timedelta, dry_run: bool, incl
     try:
         result = do_sweep(target, older_than, dry_run=dry_run, include_untagged=include_untagged, echo=click.echo)
     except TargetUnavailable as exc:
-        raise _Fatal(str(exc)) from None
+        raise UserError(str(exc)) from None
     finally:
         target.close()
     verb = "would delete" if dry_run else "deleted"
@@ -107,19 +101,3 @@ def sweep(aws_config: Path | None, older_than: dt.timedelta, dry_run: bool, incl
                      f"(--include-untagged deletes those without a tag)")
     click.echo("sweep: " + "; ".join(parts))
     sys.exit(EXIT_FAIL if result.failed else EXIT_OK)
-
-
-def _host_groups() -> list[click.Group]:
-    """The `rolecall` group(s) to join: under `python -m rolecall.cli` the running module is
-    `__main__`, a different object from `rolecall.cli`."""
-    import importlib
-
-    hosts = [sys.modules.get("rolecall.cli") or importlib.import_module("rolecall.cli")]
-    main = sys.modules.get("__main__")
-    if getattr(getattr(main, "__spec__", None), "name", None) == "rolecall.cli":
-        hosts.append(main)
-    return [h.cli for h in hosts if isinstance(getattr(h, "cli", None), click.Group)]
-
-
-for _group in _host_groups():
-    _group.add_command(aws_group)

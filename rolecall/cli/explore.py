@@ -7,15 +7,25 @@ moment leaves the last complete report in place.
 """
 from __future__ import annotations
 
+import datetime as dt
 import shutil
-import signal
 import sys
 import time
 from pathlib import Path
 
 import click
 
-from rolecall.cli import EXIT_ERROR, EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK, Fatal, cli
+from rolecall.cli.common import EXIT_ERROR, EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK, STRICTNESS, UserError
+from rolecall.conformance import select
+from rolecall.engine import PROFILES, Cell
+from rolecall.events import TargetLost
+from rolecall.outcome import TargetUnavailable
+from rolecall.paths import unwritable
+from rolecall.pool import TargetPool
+from rolecall.reports import write_report
+from rolecall.session import RunResult, new_run_id
+from rolecall.spine import run_cells
+from rolecall.targets import LOCAL_DEFAULT, UnknownTarget
 
 
 def merge(into, cell) -> None:
@@ -37,41 +47,32 @@ def merge(into, cell) -> None:
             into.flaky.setdefault(div_id, div)
 
 
-@cli.command()
+@click.command("explore")
 @click.option("--hours", type=click.FloatRange(min=0.0, min_open=True), default=1.0, show_default=True,
               help="How long to search.")
 @click.option("--target", "targets", multiple=True, metavar="NAME", help="Targets (default: the local ones).")
 @click.option("--oracle", default="reference", show_default=True)
 @click.option("-m", "--feature", "features", multiple=True, metavar="FEATURE")
 @click.option("--examples-per-pass", type=click.IntRange(10, 100000), default=300, show_default=True)
-@click.option("--strictness", type=click.Choice(["decision", "code", "result", "message"]), default="code")
+@click.option("--strictness", type=STRICTNESS, default="code")
 @click.option("--report-dir", type=click.Path(path_type=Path), default=Path("reports"), show_default=True)
 @click.option("--localstack-endpoint", metavar="URL")
 def explore(hours, targets, oracle, features, examples_per_pass, strictness, report_dir, localstack_endpoint):
     """Search for a long time; the report is rewritten as divergences are confirmed."""
-    from rolecall.conformance import select
-    from rolecall.engine import PROFILES, Cell, explore as explore_cell
-    from rolecall.reports import write_report
-    from rolecall.session import RunResult, make_target, new_run_id
-    from rolecall.targets import LOCAL_DEFAULT, TargetUnavailable, UnknownTarget
-
     props = select(None, list(features) or None)
     if not props:
-        raise Fatal("no property matches the given --feature")
+        raise UserError("no property matches the given --feature")
+    problem = unwritable(report_dir)
+    if problem:
+        raise UserError(problem)
     specs = list(targets) or list(LOCAL_DEFAULT)
-    options = {"endpoint": localstack_endpoint}
+    pool = TargetPool({"endpoint": localstack_endpoint})
     try:
-        oracle_t = make_target(oracle, options)
-        oracle_t.open()
-        opened = {}
-        for spec in specs:
-            t = make_target(spec, options)
-            t.open()
-            opened[spec] = t
+        for spec in [oracle, *specs]:  # all of them before the first hour of search
+            pool.get(spec)
     except (UnknownTarget, TargetUnavailable) as exc:
-        raise Fatal(str(exc)) from None
-
-    import datetime as dt
+        pool.close()
+        raise UserError(str(exc)) from None
 
     base = new_run_id()
     result = RunResult(run_id=f"{base}-explore", started=dt.datetime.now(dt.timezone.utc).isoformat(),
@@ -93,36 +94,34 @@ def explore(hours, targets, oracle, features, examples_per_pass, strictness, rep
             shutil.rmtree(written, ignore_errors=True)  # the newer checkpoint is complete and linked
         written = path
 
-    def stop(signum, frame):
-        raise KeyboardInterrupt
+    def listen(event) -> None:
+        if isinstance(event, TargetLost):
+            result.target_errors.setdefault(event.target, event.message)
+            click.echo(event.line, err=True)
 
-    signal.signal(signal.SIGTERM, stop)
     try:
         while time.monotonic() < deadline:
             passes += 1
-            for prop in props:
-                for spec, target in opened.items():
-                    if time.monotonic() >= deadline:
-                        break
-                    cell = explore_cell(prop, target, oracle_t, profile=PROFILES["explore"], strictness=strictness,
-                                        max_examples=examples_per_pass)
-                    key = (prop.name, target.name)
-                    known = set(totals[key].divergences) if key in totals else set()
-                    if key not in totals:
-                        totals[key] = Cell(prop.name, prop.behaviour, target.name)
-                    merge(totals[key], cell)
-                    new = set(cell.divergences) - known
-                    click.echo(f"pass {passes} {prop.name} on {target.name}: {cell.examples} examples, "
-                               f"{len(new)} new, {len(totals[key].divergences)} known "
-                               f"({(deadline - time.monotonic()) / 60:.0f} min left)", err=True)
-                    if new:
-                        checkpoint()
+            cells = ((spec, prop) for prop in props for spec in specs if time.monotonic() < deadline)
+            for cell in run_cells(cells, pool, oracle_spec=oracle, profile=PROFILES["explore"],
+                                  strictness=strictness, max_examples=examples_per_pass, emit=listen):
+                key = (cell.property, cell.target)
+                known = set(totals[key].divergences) if key in totals else set()
+                if key not in totals:
+                    totals[key] = Cell(cell.property, cell.behaviour, cell.target)
+                merge(totals[key], cell)
+                new = set(cell.divergences) - known
+                click.echo(f"pass {passes} {cell.property} on {cell.target}: {cell.examples} examples, "
+                           f"{len(new)} new, {len(totals[key].divergences)} known "
+                           f"({(deadline - time.monotonic()) / 60:.0f} min left)", err=True)
+                if new:
+                    checkpoint()
+            if all(pool.failed(spec) for spec in specs):
+                break
     except KeyboardInterrupt:
         result.interrupted = True
     finally:
-        for t in opened.values():
-            t.close()
-        oracle_t.close()
+        pool.close()
     checkpoint()
     click.echo(f"report: {written}", err=True)
     if result.interrupted:

@@ -1,14 +1,12 @@
 """Commands that read reports and keep the baseline: `baseline update|prune`, `compare`, `explain`.
 
-They are registered on the `rolecall` group when rolecall.cli imports this module. Errors
-are one line and exit 2 (a click.ClickException, which `rolecall.cli.main` prints so).
+rolecall.cli adds them to the `rolecall` group. Errors are one line and exit 2 (UserError).
 """
 from __future__ import annotations
 
 import datetime as dt
 import json
 import re
-import sys
 from pathlib import Path
 
 import click
@@ -16,25 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-
-def _group() -> click.Group:
-    # `python -m rolecall.cli` runs the module as __main__: register on that group, not on
-    # a second copy of rolecall.cli that importing it here would create.
-    main = sys.modules.get("__main__")
-    if getattr(getattr(main, "__spec__", None), "name", None) == "rolecall.cli":
-        return main.cli
-    from rolecall.cli import cli
-
-    return cli
-
-
-class UserError(click.ClickException):
-    """Bad input or an unusable report/baseline: one line, exit 2."""
-
-    exit_code = 2
-
-    def show(self, file=None) -> None:
-        click.echo(f"rolecall: error: {self.format_message()}", err=True)
+from rolecall.cli.common import UserError
 
 
 def _report(spec: str, reports_root: Path):
@@ -164,7 +144,7 @@ def baseline_prune(baseline_dir, only_targets, oracle, localstack_endpoint, dry_
 
 # ----------------------------------------------------------------------------- findings
 
-@_group().command("findings")
+@click.command("findings")
 @click.argument("source", metavar="REPORT_DIR|latest", default="latest")
 @REPORTS
 @click.option("--target", "only_targets", multiple=True, metavar="NAME", help="Only these targets' findings.")
@@ -243,7 +223,7 @@ def _short(d: dict) -> str:
     return f"{d['call']}: AWS {said(e)}, target {said(o)}"
 
 
-@_group().command("compare")
+@click.command("compare")
 @click.argument("source", metavar="REPORT_DIR|latest", default="latest")
 @REPORTS
 @click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON.")
@@ -312,7 +292,7 @@ def compare_cmd(source, reports_root, as_json) -> None:
 
 # ----------------------------------------------------------------------------- explain
 
-@_group().command("explain")
+@click.command("explain")
 @click.argument("div_id", metavar="ID")
 @click.option("--report", "source", default="latest", show_default=True, metavar="REPORT_DIR|latest",
               help="The report to look the divergence up in.")
@@ -439,6 +419,3 @@ def _said(o: dict) -> str:
     if o["outcome"] == "ok":
         return "ok " + json.dumps(o.get("result"), default=str, ensure_ascii=False)
     return f"unsupported: {o.get('reason', '')}"
-
-
-_group().add_command(baseline)
