@@ -182,7 +182,6 @@ def test_unreachable_target_exits_2(workdir, target_args):
 
 def test_corrupted_baseline_is_one_line_exit_2_and_left_untouched(workdir):
     baselines = workdir / "baselines"
-    baselines.mkdir()
     corrupted = baselines / "moto.json"
     corrupted.write_bytes(b'{"format": "rolecall/baseline@2", "target": "moto", "findings": [{"id": "F-12')
     before = corrupted.read_bytes()
