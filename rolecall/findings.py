@@ -113,7 +113,7 @@ def _canary_world() -> dict:
                       "untrusted": {"policies": {"all": allow_all}}},
             "roles": {"guarded": {"trust": trust_other}},
             "buckets": {"canary": {"objects": {"k": "v"}}},
-        }},
+        }, "B": {"users": {"outsider": {"policies": {"all": allow_all}}}}},
         "steps": [
             {"id": "s3-no-policy", "as": "A:user/nobody", "call": "s3:GetObject",
              "params": {"Bucket": "{{A:bucket/canary}}", "Key": "k"}},
@@ -121,6 +121,12 @@ def _canary_world() -> dict:
             {"id": "s3-explicit-deny", "as": "A:user/denied", "call": "s3:GetObject",
              "params": {"Bucket": "{{A:bucket/canary}}", "Key": "k"}},
             {"id": "assume-untrusted", "as": "A:user/untrusted", "call": "sts:AssumeRole",
+             "params": {"RoleArn": "{{A:role/guarded}}", "RoleSessionName": "canary"}},
+            # across accounts: the resource's side must allow too (IAM user guide, cross-account policy
+            # evaluation logic: reference_policies_evaluation-logic-cross-account.html)
+            {"id": "s3-across-no-grant", "as": "B:user/outsider", "call": "s3:GetObject",
+             "params": {"Bucket": "{{A:bucket/canary}}", "Key": "k"}},
+            {"id": "assume-across-untrusted", "as": "B:user/outsider", "call": "sts:AssumeRole",
              "params": {"RoleArn": "{{A:role/guarded}}", "RoleSessionName": "canary"}},
         ],
     }
@@ -131,19 +137,24 @@ CANARY = from_dict(_canary_world(), origin="<enforcement canary>")
 
 @dataclass(frozen=True)
 class Enforcement:
-    """What the canary showed of a target: per service, whether it denied what AWS denies."""
+    """What the canary showed of a target: per service (and, for calls on a role or a bucket, same
+    account or across accounts), whether it denied what AWS denies."""
 
     target: str
     declared: str | None
-    enforced: dict  # service ("s3", "iam", "sts") -> True when the target denied its canary steps
+    enforced: dict  # "s3", "iam", "sts", "s3 across accounts", "sts across accounts" -> denied its canary steps
 
     @property
     def authorizes_nothing(self) -> bool:
         return bool(self.enforced) and not any(self.enforced.values())
 
-    def folds(self, service: str) -> bool:
-        """A denial on this service is explained by the target not enforcing authorization."""
-        return self.enforced.get(service) is False
+    @staticmethod
+    def scope(service: str, where: str) -> str:
+        return f"{service} across accounts" if where == "across accounts" else service
+
+    def folds(self, service: str, where: str = "") -> bool:
+        """A denial of this service (here) is explained by the target not enforcing authorization."""
+        return self.enforced.get(self.scope(service, where)) is False
 
     def to_dict(self) -> dict:
         return {"target": self.target, "declared": self.declared, "enforced": dict(self.enforced)}
@@ -161,7 +172,8 @@ def probe_enforcement(target, oracle) -> Enforcement:
             if e is None or o is None or o.outcome not in (OK, ERROR):
                 continue
             denied = o.outcome == ERROR and (o.code in DENIAL_CODES or o.http_status == 403)
-            enforced[step.service] = enforced.get(step.service, False) or denied
+            scope = Enforcement.scope(step.service, context(CANARY, step.id))
+            enforced[scope] = enforced.get(scope, False) or denied
     elif declared is not None:
         enforced = {s: declared != "not-enforced" for s in ("s3", "iam", "sts")}
     return Enforcement(target.name, declared, enforced)
@@ -615,11 +627,11 @@ def _feature_title(feature: str) -> tuple[str, str, str]:
 # What a target does wrong when it answers against a rule, by the oracle's reason label.
 ALLOWS_AGAINST = {
     "deny-boundary": "does not apply permissions boundaries",
-    "deny-explicit-boundary": "ignores an explicit Deny in a permissions boundary",
     "deny-explicit-identity": "ignores an explicit Deny in an identity policy",
     "deny-explicit-resource": "ignores an explicit Deny in a trust or resource policy",
     "deny-explicit-session": "ignores an explicit Deny in a session policy",
     "deny-session-policy": "does not apply session policies",
+    "deny-explicit-session": "does not apply session policies",
     "deny-no-identity-allow": "allows calls that no policy allows",
     "deny-trust-no-match": "lets a principal that the trust policy does not name assume the role",
     "deny-trust-condition": "does not evaluate a trust policy's Condition",
@@ -634,6 +646,10 @@ ALLOWS_AGAINST = {
     "deny-root-cannot-assume": "lets the root user assume a role",
     "deny-session-token-calls-iam": "lets GetSessionToken credentials call IAM without MFA",
 }
+# Rules that are one behaviour of a target: a boundary's Deny and a boundary's missing Allow are
+# both "the boundary", a session policy's likewise.
+FAMILY = {"deny-explicit-boundary": "deny-boundary", "deny-explicit-session": "deny-session-policy"}
+
 # ... and, for rules without a reason label, by the error code AWS answers with.
 ALLOWS_AGAINST_CODE = {
     "UnmodifiableEntity": "lets IAM calls change or delete a service-linked role",
@@ -659,7 +675,7 @@ REFUSES_AGAINST = {
 }
 
 
-_VALIDATION = re.compile(r"at '([A-Za-z.]+)' failed to satisfy constraint: Member must (?:have )?(\w+)")
+_VALIDATION = re.compile(r"at '([A-Za-z.]+)' failed to satisfy constraint: Member must (?:not )?(?:have |satisfy )?(\w+)")
 
 
 def _rule_text(label: str) -> str:
@@ -695,18 +711,20 @@ def symptom_cause(div: Divergence, source: str = "") -> Cause:
         m = _VALIDATION.search(e.message or "")
         what = f"{m.group(1)} ({m.group(2)} constraint)" if m else "parameter"
         if way == TOO_PERMISSIVE:
-            return Cause(f"{way}|{div.call}|invalid|{what}", f"accepts a {div.call} {what} that AWS refuses",
-                         way, rule, src)
+            # one behaviour: the target does not check the API's constraints on this service's parameters
+            return Cause(f"{way}|{service}|invalid-parameter",
+                         f"accepts {service} parameters outside the API's documented constraints", way, rule, src)
         return Cause(f"{way}|{div.call}|invalid|{what}|{said}",
                      f"answers {said} to a {div.call} {what} that AWS refuses with {e.code}", way, rule, src)
-    suffix = f" ({service}, {where})" if where else f" ({service})"
     if way == TOO_PERMISSIVE:
-        # one behaviour however the target went on (ok, or NoSuchKey after skipping authorization)
-        phrase = (ALLOWS_AGAINST.get(rule) or ALLOWS_AGAINST_CODE.get(e.code or "")
+        # one behaviour however the target went on (ok, or NoSuchKey after skipping authorization),
+        # same account or across (a target that enforces nothing across accounts is told by the canary)
+        family = FAMILY.get(rule, rule)
+        phrase = (ALLOWS_AGAINST.get(family) or ALLOWS_AGAINST_CODE.get(e.code or "")
                   or f"allows what AWS refuses with {e.code}" + (f": {_rule_text(rule)}" if _rule_text(rule) else ""))
-        return Cause(f"{way}|{service}|{rule}|{where}", phrase + suffix, way, rule, src)
+        return Cause(f"{way}|{service}|{family}", f"{phrase} ({service})", way, rule, src)
     if way == TOO_STRICT:
-        phrase = REFUSES_AGAINST.get(rule) or f"refuses {div.call} where AWS allows: {_rule_text(rule) or rule}"
+        phrase = REFUSES_AGAINST.get(rule) or f"refuses {div.call} where AWS allows it"
         return Cause(f"{way}|{service}|{rule}|{where}|{said}", f"{phrase} (answers {said}{', ' + where if where else ''})",
                      way, rule, src)
     if way == WRONG_ERROR:
@@ -731,14 +749,17 @@ def explain(div: Divergence, target, oracle, *, enforcement: Enforcement | None 
     a seeded run names the same cause on any machine)."""
     e, o = div.expected, div.observed
     service = div.call.split(":", 1)[0]
-    if enforcement is not None and is_denial(e) and direction(e, o) == TOO_PERMISSIVE and enforcement.folds(service):
+    where = context(div.scenario, div.step_id)
+    if enforcement is not None and is_denial(e) and direction(e, o) == TOO_PERMISSIVE and \
+            enforcement.folds(service, where):
         if enforcement.authorizes_nothing:
             title = "authorizes nothing: requests AWS denies are allowed" + \
                 (" (by design in this mode)" if enforcement.declared == "not-enforced" else "")
             key = AUTHORIZES_NOTHING
         else:
-            title = f"does not enforce authorization on {service}: requests AWS denies are allowed"
-            key = f"{AUTHORIZES_NOTHING}|{service}"
+            scope = Enforcement.scope(service, where)
+            title = f"does not enforce authorization on {scope}: {service} requests AWS denies are allowed"
+            key = f"{AUTHORIZES_NOTHING}|{scope}"
         return Cause(key, title, TOO_PERMISSIVE, e.reason or "deny", EVAL_DOC, None, "canary")
     base = div.scenario.to_dict()
     limit = LEVELS.index(strictness)
