@@ -232,7 +232,9 @@ def test_every_service_linked_role_in_the_table_is_created_with_its_recorded_nam
         role = out[f"s{i}"]["result"]["Role"]
         assert role["RoleName"] == aws.SERVICE_LINKED_ROLES[svc][0]
         assert role["Path"] == f"/aws-service-role/{svc}/"
-        assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": [svc]}
+        # plain strings, not one-element lists (recorded: TestIAMServiceRoles::test_service_role_lifecycle)
+        assert role["AssumeRolePolicyDocument"]["Statement"] == [
+            {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": svc}}]
     assert {s for s, (_, suffix) in aws.SERVICE_LINKED_ROLES.items() if suffix} == {
         "autoscaling.amazonaws.com", "connect.amazonaws.com", "lexv2.amazonaws.com"}
 
