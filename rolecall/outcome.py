@@ -135,7 +135,7 @@ class Normaliser:
 
 # Matchers an expectation may use in place of a value (docs/scenario-format.md, "Matchers").
 # Each is an object with exactly one key; rolecall.scenario checks them when a file loads.
-MATCHERS = ("$absent", "$any", "$match", "$contains", "$unordered")
+MATCHERS = ("$absent", "$any", "$match", "$contains", "$unordered", "$exactly")
 
 
 def matcher_of(v: Any) -> str | None:
@@ -149,7 +149,7 @@ def matcher_of(v: Any) -> str | None:
 
 def matches_expectation(expect: Any, actual: Any) -> bool:
     """Fields the expectation gives must match; objects recursively, lists and scalars exactly,
-    unless a matcher ($absent, $any, $match, $contains, $unordered) says otherwise."""
+    unless a matcher ($absent, $any, $match, $contains, $unordered, $exactly) says otherwise."""
     op = matcher_of(expect)
     if op is not None:
         return _matcher(op, expect[op], actual)
@@ -196,6 +196,8 @@ def _matcher(op: str, arg: Any, actual: Any) -> bool:
         return isinstance(actual, list) and _assign(list(arg), list(actual))
     if op == "$unordered":
         return isinstance(actual, list) and len(arg) == len(actual) and _assign(list(arg), list(actual))
+    if op == "$exactly":
+        return _exact(arg, actual)  # every object in it has exactly the keys given
     return False
 
 

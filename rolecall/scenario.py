@@ -384,7 +384,7 @@ def _check_matchers(c: _Checker, v: Any, path: str) -> None:
         c.fail(f"{path}.{op}", f"expected a string (a substring) or an array (items), got {_type_name(arg)}")
     if op == "$unordered" and not isinstance(arg, list):
         c.fail(f"{path}.{op}", f"expected an array, got {_type_name(arg)}")
-    if isinstance(arg, list):
+    if isinstance(arg, (list, dict)):
         _check_matchers(c, arg, f"{path}.{op}")
 
 

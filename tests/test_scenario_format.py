@@ -133,6 +133,9 @@ def holds(s):
     # a plain list is exact, the objects in it too (as before matchers existed)
     ({"l": [{"K": "a"}]}, {"l": [{"K": "a", "V": 1}]}, False),
     ({"l": [{"K": "a", "V": {"$any": True}}]}, {"l": [{"K": "a", "V": 1}]}, True),
+    # $exactly: a recorded response, no field more or less
+    ({"r": {"$exactly": {"Role": {"N": "r", "D": {"$any": True}}}}}, {"r": {"Role": {"N": "r", "D": 1}}}, True),
+    ({"r": {"$exactly": {"Role": {"N": "r"}}}}, {"r": {"Role": {"N": "r", "MaxSessionDuration": 3600}}}, False),
 ])
 def test_matchers(expect, actual, ok):
     assert matches_expectation(expect, actual) is ok

@@ -146,10 +146,24 @@ def _role_dict(role: Role, view: str = "get") -> dict:
     used); ListRoles has MaxSessionDuration, but no RoleLastUsed, Tags or PermissionsBoundary."""
     d = {"Path": role.path, "RoleName": role.name, "RoleId": role.id, "Arn": role.arn,
          "CreateDate": role.create_date, "AssumeRolePolicyDocument": json.loads(role.trust_document)}
+    if view == "update-description":
+        # UpdateRoleDescription: CreateRole's shape with the Description (recorded:
+        # update-role-description-response in TestRoleLifecycle::test_update_role)
+        view = "create"
+        if role.description:
+            d["Description"] = role.description
+    if view == "create":
+        # nor a Description given to CreateRole (recorded: create-role-with-boundary in
+        # TestRolePermissionsBoundary::test_role_permissions_boundary_lifecycle, create-role-0 in
+        # TestRolePagination::test_list_roles_pagination)
+        if role.boundary:
+            d["PermissionsBoundary"] = {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": role.boundary}
+        if role.tags:
+            d["Tags"] = _tag_list(role.tags)
+        return d
     if role.description:
         d["Description"] = role.description
-    if view != "create":
-        d["MaxSessionDuration"] = role.max_session_duration
+    d["MaxSessionDuration"] = role.max_session_duration
     if view == "list":
         return d
     if role.boundary:
@@ -353,7 +367,7 @@ def UpdateRoleDescription(model: Model, caller: Caller, p: dict):
     role = _role(model, acct, p["RoleName"])
     _authorize(model, caller, "UpdateRoleDescription", role.arn)
     role.description = p["Description"]
-    return {"Role": _role_dict(role)}, None
+    return {"Role": _role_dict(role, "update-description")}, None
 
 
 @operation
@@ -611,7 +625,24 @@ def ListRoles(model: Model, caller: Caller, p: dict):
     _authorize(model, caller, "ListRoles", "*")
     prefix = _path_prefix(p)
     roles = [_role_dict(r, "list") for r in model.account(acct).roles.values() if r.path.startswith(prefix)]
-    return {"Roles": roles, "IsTruncated": False}, None
+    return _page("Roles", roles, p), None
+
+
+def _page(key: str, items: list, p: dict) -> dict:
+    """MaxItems and Marker: IsTruncated with an opaque Marker while more remain
+    (https://docs.aws.amazon.com/IAM/latest/APIReference/Pagination.html)."""
+    start = 0
+    if p.get("Marker"):
+        marker = str(p["Marker"])
+        if not marker.startswith("rolecall-marker-"):
+            raise NotModelled(f"a Marker the model did not issue ({marker!r})")
+        start = int(marker.rsplit("-", 1)[1])
+    size = int(p.get("MaxItems") or 100)
+    page = items[start:start + size]
+    out: dict = {key: page, "IsTruncated": start + size < len(items)}
+    if out["IsTruncated"]:
+        out["Marker"] = f"rolecall-marker-{start + size}"
+    return out
 
 
 @operation

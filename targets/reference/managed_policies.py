@@ -35,6 +35,17 @@ DOCUMENTS: dict[str, tuple[dict, str]] = {
 }
 
 
+# AWS managed policies known to exist because AWS's recorded answers attach them (LocalStack's
+# AWS-validated snapshots, tests/aws/services/iam/test_iam_roles.py, test_iam_users.py,
+# test_iam_groups.py at 708a15e6): attachable and listed, their documents not modelled.
+ATTACHED_IN_RECORDINGS = (
+    "service-role/AmazonElasticMapReduceRole",
+    "service-role/AWSControlTowerServiceRolePolicy",
+    "service-role/AmazonElasticMapReduceforEC2Role",
+    "job-function/SystemAdministrator",
+)
+
+
 @dataclass(frozen=True)
 class AwsManagedPolicy:
     name: str
@@ -50,6 +61,10 @@ def _known() -> dict[str, AwsManagedPolicy]:
         path = f"/{path}/" if path else "/"
         arn = f"arn:aws:iam::aws:policy{path}{name}"
         out[arn] = AwsManagedPolicy(name, arn, path, json.dumps(doc))
+    for full in ATTACHED_IN_RECORDINGS:
+        path, _, name = full.rpartition("/")
+        arn = f"arn:aws:iam::aws:policy/{full}"
+        out[arn] = AwsManagedPolicy(name, arn, f"/{path}/", None)
     for name in aws.SERVICE_LINKED_ROLE_POLICIES.values():
         arn = f"arn:aws:iam::aws:policy/aws-service-role/{name}"
         out.setdefault(arn, AwsManagedPolicy(name, arn, "/aws-service-role/", None))
