@@ -829,9 +829,31 @@ def ListAccessKeys(model: Model, caller: Caller, p: dict):
     acct = _account(model, caller)
     user = _user(model, acct, _named_or_caller(p, caller))
     _authorize(model, caller, "ListAccessKeys", user.arn)
-    return {"AccessKeyMetadata": [{"UserName": user.name, "AccessKeyId": k, "Status": "Active",
-                                   "CreateDate": user.create_date} for k in user.access_keys],
+    return {"AccessKeyMetadata": [{"UserName": user.name, "AccessKeyId": k,
+                                   "Status": model.key_status.get(k, "Active"), "CreateDate": user.create_date}
+                                  for k in user.access_keys],
             "IsTruncated": False}, None
+
+
+@operation
+def UpdateAccessKey(model: Model, caller: Caller, p: dict):
+    acct = _account(model, caller)
+    user = _user(model, acct, _named_or_caller(p, caller))
+    _authorize(model, caller, "UpdateAccessKey", user.arn)
+    key = p["AccessKeyId"]
+    if key not in user.access_keys:
+        raise AwsError("NoSuchEntity", 404, f"The Access Key with id {key} cannot be found.")
+    model.key_status[key] = p["Status"]
+    return {}, None
+
+
+@operation
+def ListUsers(model: Model, caller: Caller, p: dict):
+    acct = _account(model, caller)
+    _authorize(model, caller, "ListUsers", "*")
+    prefix = _path_prefix(p)
+    users = [_user_dict(u, tags=False) for u in model.account(acct).users.values() if u.path.startswith(prefix)]
+    return _page("Users", users, p), None
 
 
 @operation
@@ -959,8 +981,8 @@ def DeleteGroup(model: Model, caller: Caller, p: dict):
 @operation
 def AddUserToGroup(model: Model, caller: Caller, p: dict):
     acct = _account(model, caller)
+    user = _user(model, acct, p["UserName"])  # the user is looked up first (recorded: test_remove_user_from_unknown_group)
     group = _group(model, acct, p["GroupName"])
-    user = _user(model, acct, p["UserName"])
     _authorize(model, caller, "AddUserToGroup", group.arn)
     if user.name not in group.members:  # idempotent (recorded: test_add_user_to_group_idempotent)
         group.members.append(user.name)
@@ -971,13 +993,12 @@ def AddUserToGroup(model: Model, caller: Caller, p: dict):
 @operation
 def RemoveUserFromGroup(model: Model, caller: Caller, p: dict):
     acct = _account(model, caller)
-    group = _group(model, acct, p["GroupName"])
     user = _user(model, acct, p["UserName"])
+    group = _group(model, acct, p["GroupName"])
     _authorize(model, caller, "RemoveUserFromGroup", group.arn)
-    if user.name not in group.members:
-        raise AwsError("NoSuchEntity", 404, f"The user with name {user.name} cannot be found.")
-    group.members.remove(user.name)
-    user.groups.remove(group.name)
+    if user.name in group.members:  # a non-member: success, nothing to do (recorded:
+        group.members.remove(user.name)  # remove-nonmember-user-from-group, test_user_group_membership)
+        user.groups.remove(group.name)
     return {}, None
 
 
@@ -1054,3 +1075,63 @@ def ListAttachedGroupPolicies(model: Model, caller: Caller, p: dict):
     group = _group(model, acct, p["GroupName"])
     _authorize(model, caller, "ListAttachedGroupPolicies", group.arn)
     return _attached_list(model, group.managed), None
+
+
+# ----------------------------------------------------------------------------- instance profiles: listing and tags
+# (recorded: LocalStack test_iam_instance_profiles.py, RECORDED)
+
+@operation
+def ListInstanceProfiles(model: Model, caller: Caller, p: dict):
+    acct = _account(model, caller)
+    _authorize(model, caller, "ListInstanceProfiles", "*")
+    prefix = _path_prefix(p)
+    profiles = [_profile_dict(model, ip, tags=False) for ip in model.account(acct).instance_profiles.values()
+                if ip.path.startswith(prefix)]
+    return _page("InstanceProfiles", profiles, p), None
+
+
+@operation
+def TagInstanceProfile(model: Model, caller: Caller, p: dict):
+    acct = _account(model, caller)
+    ip = _profile(model, acct, p["InstanceProfileName"])
+    _authorize(model, caller, "TagInstanceProfile", ip.arn)
+    ip.tags = _merge_tags(ip.tags, _tags(p))
+    return {}, None
+
+
+@operation
+def UntagInstanceProfile(model: Model, caller: Caller, p: dict):
+    acct = _account(model, caller)
+    ip = _profile(model, acct, p["InstanceProfileName"])
+    _authorize(model, caller, "UntagInstanceProfile", ip.arn)
+    gone = {k.lower() for k in p.get("TagKeys") or []}
+    ip.tags = {k: v for k, v in ip.tags.items() if k.lower() not in gone}
+    return {}, None
+
+
+@operation
+def ListInstanceProfileTags(model: Model, caller: Caller, p: dict):
+    acct = _account(model, caller)
+    ip = _profile(model, acct, p["InstanceProfileName"])
+    _authorize(model, caller, "ListInstanceProfileTags", ip.arn)
+    return {"Tags": _tag_list(ip.tags), "IsTruncated": False}, None
+
+
+@operation
+def UpdateUser(model: Model, caller: Caller, p: dict):
+    """Rename a user or move it to another path; its groups follow it."""
+    acct = _account(model, caller)
+    user = _user(model, acct, p["UserName"])
+    _authorize(model, caller, "UpdateUser", user.arn)
+    new_name, new_path = p.get("NewUserName") or user.name, p.get("NewPath") or user.path
+    users = model.account(acct).users
+    if new_name.lower() != user.name.lower() and new_name.lower() in users:
+        raise AwsError("EntityAlreadyExists", 409, f"User with name {new_name} already exists.")
+    groups = model.account(acct).groups
+    for gname in user.groups:
+        members = groups[gname.lower()].members
+        members[members.index(user.name)] = new_name
+    del users[user.name.lower()]
+    user.name, user.path, user.arn = new_name, new_path, aws.user_arn(acct, new_name, new_path)
+    users[new_name.lower()] = user
+    return {}, None

@@ -202,6 +202,7 @@ class Model:
         self.accounts: dict[str, Account] = {}
         self.buckets: dict[str, Bucket] = {}
         self.keys: dict[str, tuple[str, Caller]] = {}  # access key id -> (secret, caller)
+        self.key_status: dict[str, str] = {}  # access key id -> Active | Inactive, once updated
         self.start = start
         self.elapsed = 0.0
         self._ids = itertools.count(1)
@@ -250,6 +251,10 @@ class Model:
         if entry is None:
             raise AwsError(*INVALID_TOKEN.get(service, INVALID_TOKEN["sts"]))
         caller = entry[1]
+        if self.key_status.get(access_key) == "Inactive":
+            from rolecall.targets.reference.policy import NotModelled
+
+            raise NotModelled("a request signed with an inactive access key (AWS's answer is not sourced)")
         expires = caller.session.expires if caller.kind == "session" else caller.expires
         if expires is not None and self.now >= expires:
             code, status, message = EXPIRED_TOKEN.get(service, EXPIRED_TOKEN["sts"])
