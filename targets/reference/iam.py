@@ -17,7 +17,7 @@ from rolecall.targets.reference import access
 from rolecall.targets.reference import managed_policies
 from rolecall.targets.reference.model import (AwsError, Caller, Group, InstanceProfile, ManagedPolicy, Model, Role,
                                               User, operation)
-from rolecall.targets.reference.policy import MalformedPolicy, NotModelled, parse_policy
+from rolecall.targets.reference.policy import MalformedPolicy, NotModelled, UnevaluablePolicy, parse_policy
 
 QUOTAS = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html"
 # Character limits that botocore's model does not carry (IAM ignores white space when counting).
@@ -53,13 +53,33 @@ def _authorize(model: Model, caller: Caller, action: str, resource: str) -> str:
     return acct
 
 
-def _parse(document: Any, kind: str):
+def _parse(document: Any, kind: str, *, managed: bool = False):
     if not isinstance(document, str):
         raise AwsError("MalformedPolicyDocument", 400, "This policy contains invalid Json")
+    if managed:
+        _managed_document_checks(document)
     try:
         return parse_policy(document, kind)
     except MalformedPolicy as exc:
         raise AwsError(exc.code, 400, exc.message) from None
+    except NotModelled as exc:
+        if kind == "trust":
+            raise
+        # valid, but names what the model cannot evaluate: stored; a decision that needs it is NotModelled
+        return UnevaluablePolicy(document, kind, str(exc))
+
+
+def _managed_document_checks(document: str) -> None:
+    """A managed policy's document: not JSON is "Syntax errors in policy."; the 2008-10-17
+    Version (also when Version is missing) is refused before any other check (AWS-recorded:
+    test_iam_policies.py::TestPolicyDocumentValidity invalid-0, 1, 2, 60, 65, 66; RECORDED)."""
+    try:
+        doc = json.loads(document)
+    except ValueError:
+        raise AwsError("MalformedPolicyDocument", 400, "Syntax errors in policy.") from None
+    if isinstance(doc, dict) and doc.get("Version", "2008-10-17") == "2008-10-17":
+        # (any other Version string is a syntax error, as for every policy: invalid-3)
+        raise AwsError("MalformedPolicyDocument", 400, "Policy document must be version 2012-10-17 or greater.")
 
 
 def _path(params: dict) -> str:
@@ -198,7 +218,7 @@ def CreatePolicy(model: Model, caller: Caller, p: dict):
     path = _path(p)
     arn = f"arn:aws:iam::{acct}:policy{path}{p['PolicyName']}"
     _authorize(model, caller, "CreatePolicy", arn)
-    policy = _parse(p["PolicyDocument"], "identity")
+    policy = _parse(p["PolicyDocument"], "identity", managed=True)
     if _size(p["PolicyDocument"]) > MANAGED_POLICY_MAX:
         raise AwsError("LimitExceeded", 409, f"Cannot exceed quota for PolicySize: {MANAGED_POLICY_MAX}")
     if any(mp.name.lower() == p["PolicyName"].lower() for mp in model.account(acct).policies.values()):
