@@ -749,7 +749,21 @@ def _policy_dict(mp: ManagedPolicy) -> dict:
 def GetPolicy(model: Model, caller: Caller, p: dict):
     mp = _policy(model, p.get("PolicyArn"))
     _authorize(model, caller, "GetPolicy", mp.arn)
-    return {"Policy": _policy_dict(mp)}, None
+    # GetPolicy answers Tags, also [] (recorded: test_iam_policies.py::TestPolicies::test_policy_lifecycle)
+    return {"Policy": {**_policy_dict(mp), "Tags": []}}, None
+
+
+@operation
+def ListPolicies(model: Model, caller: Caller, p: dict):
+    acct = _account(model, caller)
+    _authorize(model, caller, "ListPolicies", "*")
+    if p.get("Scope") != "Local":
+        raise NotModelled("ListPolicies with AWS managed policies (Scope All or AWS): the model does not hold AWS's list")
+    prefix = _path_prefix(p)
+    policies = [_policy_dict(mp) for mp in model.account(acct).policies.values() if mp.path.startswith(prefix)]
+    if p.get("OnlyAttached"):
+        policies = [d for d in policies if d["AttachmentCount"]]
+    return _page("Policies", policies, p), None
 
 
 @operation
@@ -1154,4 +1168,26 @@ def UpdateUser(model: Model, caller: Caller, p: dict):
     del users[user.name.lower()]
     user.name, user.path, user.arn = new_name, new_path, aws.user_arn(acct, new_name, new_path)
     users[new_name.lower()] = user
+    return {}, None
+
+
+
+@operation
+def UpdateGroup(model: Model, caller: Caller, p: dict):
+    """Rename a group or move it; its members follow (recorded: test_iam_groups.py::TestIAMGroupsCRUD)."""
+    acct = _account(model, caller)
+    group = _group(model, acct, p["GroupName"])
+    _authorize(model, caller, "UpdateGroup", group.arn)
+    new_name, new_path = p.get("NewGroupName") or group.name, p.get("NewPath") or group.path
+    groups = model.account(acct).groups
+    if new_name.lower() != group.name.lower() and new_name.lower() in groups:
+        raise AwsError("EntityAlreadyExists", 409, f"Group with name {new_name} already exists.")
+    users = model.account(acct).users
+    for uname in group.members:
+        member_of = users[uname.lower()].groups
+        member_of[member_of.index(group.name)] = new_name
+    del groups[group.name.lower()]
+    group.name, group.path = new_name, new_path
+    group.arn = f"arn:aws:iam::{acct}:group{new_path}{new_name}"
+    groups[new_name.lower()] = group
     return {}, None
