@@ -872,7 +872,7 @@ class _Parser:
             # An aws-partition ARN of four or five parts, or without a service, fails legacy parsing
             # before anything else is checked (AWS-recorded: invalid-36, 37, 68, 71, 77; while
             # valid-9 shows "arn:aws:fdsasf", three parts, accepted).
-            for key in ("Resource", "NotResource"):
+            for key in ("Resource", "NotResource") if self.kind != "bucket" else ():
                 values = st.get(key)
                 for r in (values if isinstance(values, list) else [values]):
                     if isinstance(r, str) and r != "*" and ":" in r:
