@@ -276,8 +276,7 @@ class Model:
             # IAM and STS take no unsigned requests (STS's web-identity and SAML calls aside,
             # which the model does not implement): MissingAuthenticationToken, 403
             # (https://docs.aws.amazon.com/STS/latest/APIReference/CommonErrors.html).
-            raise AwsError("MissingAuthenticationToken", 403,
-                           "Request is missing Authentication Token", reason="deny-unsigned-request")
+            raise AwsError("MissingAuthenticationToken", 403, "Request is missing Authentication Token")
         if service == "iam" and caller.session_token:
             # GetSessionToken credentials "cannot call IAM API operations unless MFA information
             # is included with the request"; IAM answers as for an unknown token
