@@ -137,10 +137,80 @@ class Normaliser:
         return v
 
 
-def matches_expectation(expect: Mapping[str, Any], actual: Any) -> bool:
-    """Fields the expectation gives must match; objects recursively, lists and scalars exactly."""
+# Matchers an expectation may use in place of a value (docs/scenario-format.md, "Matchers").
+# Each is an object with exactly one key; rolecall.scenario checks them when a file loads.
+MATCHERS = ("$absent", "$any", "$match", "$contains", "$unordered", "$exactly")
+
+
+def matcher_of(v: Any) -> str | None:
+    """The matcher an expectation value is, or None for a plain value."""
+    if isinstance(v, dict) and len(v) == 1:
+        key = next(iter(v))
+        if isinstance(key, str) and key.startswith("$"):
+            return key
+    return None
+
+
+def matches_expectation(expect: Any, actual: Any) -> bool:
+    """Fields the expectation gives must match; objects recursively, lists and scalars exactly,
+    unless a matcher ($absent, $any, $match, $contains, $unordered, $exactly) says otherwise."""
+    op = matcher_of(expect)
+    if op is not None:
+        return _matcher(op, expect[op], actual)
     if isinstance(expect, dict):
         if not isinstance(actual, dict):
             return False
-        return all(k in actual and matches_expectation(v, actual[k]) for k, v in expect.items())
+        for k, v in expect.items():
+            if matcher_of(v) == "$absent":
+                if (k in actual) == bool(v["$absent"]):
+                    return False
+            elif k not in actual or not matches_expectation(v, actual[k]):
+                return False
+        return True
+    if isinstance(expect, list):
+        return _exact(expect, actual)
     return expect == actual
+
+
+def _exact(expect: Any, actual: Any) -> bool:
+    """A plain list is compared exactly (objects in it too, every key), matchers honoured."""
+    op = matcher_of(expect)
+    if op is not None:
+        return op != "$absent" and _matcher(op, expect[op], actual)
+    if isinstance(expect, dict):
+        present = {k for k, v in expect.items() if matcher_of(v) != "$absent"}
+        return (isinstance(actual, dict) and present == actual.keys()
+                and all(_exact(expect[k], actual[k]) for k in present))
+    if isinstance(expect, list):
+        return (isinstance(actual, list) and len(expect) == len(actual)
+                and all(_exact(e, a) for e, a in zip(expect, actual)))
+    return expect == actual
+
+
+def _matcher(op: str, arg: Any, actual: Any) -> bool:
+    if op == "$any":
+        return True  # reached only when the field is present
+    if op == "$absent":
+        return not arg  # {"$absent": false} outside an object: the value is there
+    if op == "$match":
+        return isinstance(actual, str) and re.fullmatch(arg, actual, re.DOTALL) is not None
+    if op == "$contains":
+        if isinstance(actual, str):
+            return all(part in actual for part in ([arg] if isinstance(arg, str) else arg))
+        return isinstance(actual, list) and _assign(list(arg), list(actual))
+    if op == "$unordered":
+        return isinstance(actual, list) and len(arg) == len(actual) and _assign(list(arg), list(actual))
+    if op == "$exactly":
+        return _exact(arg, actual)  # every object in it has exactly the keys given
+    return False
+
+
+def _assign(wanted: list, items: list) -> bool:
+    """Each wanted item matches a distinct item (backtracking; lists here are short)."""
+    if not wanted:
+        return True
+    first, rest = wanted[0], wanted[1:]
+    for i, item in enumerate(items):
+        if matches_expectation(first, item) and _assign(rest, items[:i] + items[i + 1:]):
+            return True
+    return False

@@ -10,17 +10,20 @@ import json
 import os
 import re
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 from rolecall import aws, operations
+from rolecall.outcome import MATCHERS
 
 FORMAT = "rolecall/scenario@1"
 
-WORLD_KEYS = ("id", "users", "roles", "managed_policies", "buckets", "instance_profiles", "service_linked_roles")
+WORLD_KEYS = ("id", "users", "groups", "roles", "managed_policies", "buckets", "instance_profiles",
+              "service_linked_roles")
 ROLE_KEYS = ("trust", "policies", "managed", "boundary", "max_session_duration", "path", "tags", "description")
-USER_KEYS = ("policies", "managed", "boundary", "path", "tags")
+USER_KEYS = ("policies", "managed", "boundary", "path", "tags", "groups")
+GROUP_KEYS = ("policies", "managed", "path")
 BUCKET_KEYS = ("policy", "objects")
 INSTANCE_PROFILE_KEYS = ("role", "path")
 STEP_KEYS = ("id", "as", "call", "params", "at", "expect", "note")
@@ -33,8 +36,13 @@ BUCKET_LOGICAL = re.compile(r"[a-z0-9][a-z0-9.-]{0,40}")
 STEP_ID = re.compile(r"[A-Za-z_][\w-]{0,63}", re.ASCII)
 CALL = re.compile(r"(iam|sts|s3):[A-Z][A-Za-z0-9]+")
 REFERENCE = re.compile(r"\{\{([^{}]*)\}\}")
-REFERENCE_BODY = re.compile(r"(?P<account>[A-Z][A-Z0-9]{0,7})(?::(?P<kind>user|role|policy|instance-profile|bucket)/(?P<name>[^{}]+))?")
+REFERENCE_BODY = re.compile(
+    r"(?P<account>[A-Z][A-Z0-9]{0,7})(?::(?P<kind>user|group|role|policy|instance-profile|bucket)/(?P<name>[^{}]+))?")
 CALLER = re.compile(r"(?P<account>[A-Z][A-Z0-9]{0,7}):(?P<kind>admin|root|user/(?P<user>.+))")
+ANONYMOUS = "anonymous"  # an unsigned request
+# {"$from": "STEP.Field.List[0].Field"}: a value from an earlier step's result (in params).
+FROM_PATH = re.compile(r"(?P<step>[A-Za-z_][\w-]{0,63})(?P<rest>(?:\.[A-Za-z0-9_]+|\[\d+\])*)", re.ASCII)
+FROM_PART = re.compile(r"\.([A-Za-z0-9_]+)|\[(\d+)\]", re.ASCII)
 
 
 class ScenarioError(ValueError):
@@ -247,11 +255,13 @@ def from_dict(data: Any, *, origin: str = "<scenario>") -> Scenario:
         at = raw.get("at")
         if at is not None and (isinstance(at, bool) or not isinstance(at, (int, float)) or at < 0):
             c.fail(f"{p}.at", f"expected seconds since the scenario started (a number >= 0), got {at!r}")
+        _check_from(c, params, f"{p}.params", seen)
         expect = raw.get("expect")
         if expect is not None:
             c.obj(expect, f"{p}.expect", EXPECT_KEYS)
             if "outcome" in expect and expect["outcome"] not in OUTCOMES:
                 c.fail(f"{p}.expect.outcome", f"expected one of {', '.join(OUTCOMES)}, got {expect['outcome']!r}")
+            _check_matchers(c, expect, f"{p}.expect")
         seen.add(sid)
         steps.append(Step(id=sid, caller=caller, call=call, params=params, at=at, expect=expect,
                           note=raw.get("note")))
@@ -259,18 +269,30 @@ def from_dict(data: Any, *, origin: str = "<scenario>") -> Scenario:
     scenario = Scenario(accounts=accounts, steps=tuple(steps), description=str(data.get("description", "")),
                         source=data.get("source"), origin=origin, extra=extra)
     check_references(scenario)
-    return scenario
+    return _expectations_resolved(scenario)
 
 
 def _check_world(c: _Checker, world: dict, p: str) -> None:
     if "id" in world:
         if not (isinstance(world["id"], str) and re.fullmatch(r"\d{12}", world["id"])):
             c.fail(f"{p}.id", f"expected a 12-digit account id string, got {world['id']!r}")
+    groups = c.names(world.get("groups", {}), f"{p}.groups")
+    for gname, group in groups.items():
+        gp = f"{p}.groups.{gname}"
+        c.obj(group, gp, GROUP_KEYS)
+        for pname, doc in c.obj(group.get("policies", {}), f"{gp}.policies").items():
+            c.policy(doc, f"{gp}.policies.{pname}")
     for uname, user in c.names(world.get("users", {}), f"{p}.users").items():
         up = f"{p}.users.{uname}"
         c.obj(user, up, USER_KEYS)
         for pname, doc in c.obj(user.get("policies", {}), f"{up}.policies").items():
             c.policy(doc, f"{up}.policies.{pname}")
+        member_of = user.get("groups", [])
+        if not isinstance(member_of, list):
+            c.fail(f"{up}.groups", f"expected an array of group names, got {_type_name(member_of)}")
+        for i, gname in enumerate(member_of):
+            if gname not in groups:
+                c.fail(f"{up}.groups[{i}]", f"no group {gname!r} in this account")
     for rname, role in c.names(world.get("roles", {}), f"{p}.roles").items():
         rp = f"{p}.roles.{rname}"
         c.obj(role, rp, ROLE_KEYS)
@@ -310,6 +332,8 @@ def _check_world(c: _Checker, world: dict, p: str) -> None:
 
 
 def _check_caller(c: _Checker, caller: str, accounts: Mapping, earlier: set[str], path: str) -> None:
+    if caller == ANONYMOUS:
+        return
     if caller.startswith("service:"):
         if not re.fullmatch(r"service:[a-z0-9.-]+\.amazonaws\.com", caller):
             c.fail(path, f"expected service:<name>.amazonaws.com, got {caller!r}")
@@ -324,7 +348,145 @@ def _check_caller(c: _Checker, caller: str, accounts: Mapping, earlier: set[str]
         return
     if caller in earlier:
         return
-    c.fail(path, f"expected A:admin, A:root, A:user/NAME, service:NAME or the id of an earlier step, got {caller!r}")
+    c.fail(path, f"expected A:admin, A:root, A:user/NAME, service:NAME, anonymous or the id of an earlier step, "
+                 f"got {caller!r}")
+
+
+def _check_matchers(c: _Checker, v: Any, path: str) -> None:
+    """Matchers in an expectation: an object with one `$` key, a known one, with a valid argument."""
+    if isinstance(v, list):
+        for i, x in enumerate(v):
+            _check_matchers(c, x, f"{path}[{i}]")
+        return
+    if not isinstance(v, dict):
+        return
+    dollars = [k for k in v if isinstance(k, str) and k.startswith("$")]
+    if not dollars:
+        for k, x in v.items():
+            _check_matchers(c, x, f"{path}.{k}")
+        return
+    op = dollars[0]
+    if len(v) > 1:
+        c.fail(f"{path}.{op}", f"a matcher is an object with one key, got {len(v)} keys: {', '.join(v)}")
+    arg = v[op]
+    if op == "$from":
+        c.fail(f"{path}.{op}", "$from takes a value from an earlier step into params; an expectation "
+                               "compares normalised outcomes (use $any, $match, or the placeholder)")
+    if op not in MATCHERS:
+        c.fail(f"{path}.{op}", f"unknown matcher {op!r} (expected one of: {', '.join(MATCHERS)})")
+    if op in ("$absent", "$any") and not isinstance(arg, bool):
+        c.fail(f"{path}.{op}", f"expected true or false, got {_type_name(arg)}")
+    if op == "$any" and arg is not True:
+        c.fail(f"{path}.{op}", "expected true ({\"$any\": true}: present, with any value)")
+    if op == "$match":
+        c.string(arg, f"{path}.{op}")
+        try:
+            re.compile(arg)
+        except re.error as exc:
+            c.fail(f"{path}.{op}", f"invalid regular expression {arg!r}: {exc}")
+    if op == "$contains" and not isinstance(arg, (str, list)):
+        c.fail(f"{path}.{op}", f"expected a string (a substring) or an array (items), got {_type_name(arg)}")
+    if op == "$unordered" and not isinstance(arg, list):
+        c.fail(f"{path}.{op}", f"expected an array, got {_type_name(arg)}")
+    if isinstance(arg, (list, dict)):
+        _check_matchers(c, arg, f"{path}.{op}")
+
+
+def _check_from(c: _Checker, v: Any, path: str, earlier: set[str]) -> None:
+    """`{"$from": "STEP.Path"}` in params names an earlier step; no other matcher belongs there."""
+    if isinstance(v, list):
+        for i, x in enumerate(v):
+            _check_from(c, x, f"{path}[{i}]", earlier)
+    elif isinstance(v, dict):
+        dollars = [k for k in v if isinstance(k, str) and k.startswith("$")]
+        if not dollars:
+            for k, x in v.items():
+                _check_from(c, x, f"{path}.{k}", earlier)
+            return
+        op = dollars[0]
+        if op != "$from" or len(v) > 1:
+            c.fail(f"{path}.{op}", "params take only {\"$from\": \"STEP.Path\"} (matchers belong in expect)")
+        ref = c.string(v[op], f"{path}.$from")
+        m = FROM_PATH.fullmatch(ref)
+        if not m:
+            c.fail(f"{path}.$from", f"expected STEP.Field.List[0].Field, got {ref!r}")
+        if m["step"] not in earlier:
+            c.fail(f"{path}.$from", f"no earlier step {m['step']!r}")
+
+
+def from_value(ref: str, results: Mapping[str, Any]) -> Any:
+    """The value `{"$from": ref}` names in earlier steps' raw results; LookupError if there is none."""
+    m = FROM_PATH.fullmatch(ref)
+    if m is None or m["step"] not in results:
+        raise LookupError(ref)
+    value = results[m["step"]]
+    for part in FROM_PART.finditer(m["rest"]):
+        key, index = part.group(1), part.group(2)
+        if key is not None:
+            if not isinstance(value, dict) or key not in value:
+                raise LookupError(ref)
+            value = value[key]
+        else:
+            if not isinstance(value, list) or int(index) >= len(value):
+                raise LookupError(ref)
+            value = value[int(index)]
+    return value
+
+
+def resolve_from(obj: Any, results: Mapping[str, Any]) -> Any:
+    """Replace every `{"$from": ...}` in params with the earlier step's value."""
+    if isinstance(obj, dict):
+        if len(obj) == 1 and "$from" in obj:
+            return from_value(obj["$from"], results)
+        return {k: resolve_from(v, results) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [resolve_from(v, results) for v in obj]
+    return obj
+
+
+def _expectations_resolved(scenario: Scenario) -> Scenario:
+    """Outcomes name accounts as {{A}} (concrete ids map back), so an ARN reference written in
+    an expectation, {{A:role/reader}}, is spelt out as the outcome spells it:
+    arn:aws:iam::{{A}}:role/reader (path included). Bucket references stay: outcomes use them."""
+    declared = declared_names(scenario)
+
+    def arn(body: str) -> str | None:
+        rm = REFERENCE_BODY.fullmatch(body)
+        if rm is None or not rm["kind"] or rm["kind"] == "bucket":
+            return None
+        path = declared[rm["account"]].get((rm["kind"], rm["name"]), "/")
+        return f"arn:aws:iam::{{{{{rm['account']}}}}}:{rm['kind']}{path}{rm['name']}"
+
+    def text(s: str, pattern: bool) -> str:
+        def sub(m: re.Match) -> str:
+            full = arn(m.group(1))
+            if full is None:
+                return re.escape(m.group(0)) if pattern else m.group(0)
+            return re.escape(full) if pattern else full
+        if "{{" not in s:
+            return s
+        if pattern:
+            # a reference inside a regular expression stands for its literal text
+            out, last = [], 0
+            for m in REFERENCE.finditer(s):
+                out.append(s[last:m.start()])
+                out.append(sub(m))
+                last = m.end()
+            return "".join(out) + s[last:]
+        return REFERENCE.sub(sub, s)
+
+    def walk(v: Any, pattern: bool = False) -> Any:
+        if isinstance(v, str):
+            return text(v, pattern)
+        if isinstance(v, dict):
+            return {k: walk(x, pattern or k == "$match") for k, x in v.items()}
+        if isinstance(v, list):
+            return [walk(x, pattern) for x in v]
+        return v
+
+    steps = tuple(step if step.expect is None else replace(step, expect=walk(dict(step.expect)))
+                  for step in scenario.steps)
+    return replace(scenario, steps=steps)
 
 
 def walk_strings(obj: Any, path: str = "$") -> Iterator[tuple[str, str]]:
@@ -361,6 +523,8 @@ def declared_names(scenario: Scenario) -> dict[str, dict[tuple[str, str], str]]:
         d: dict[tuple[str, str], str] = {}
         for n, u in world.get("users", {}).items():
             d[("user", n)] = u.get("path", "/")
+        for n, g in world.get("groups", {}).items():
+            d[("group", n)] = g.get("path", "/")
         for n, r in world.get("roles", {}).items():
             d[("role", n)] = r.get("path", "/")
         for n in world.get("managed_policies", {}):

@@ -3,7 +3,7 @@
 Every target creates a world the same way: by running these calls as each account's
 administrator, in this order. Principals named by trust and bucket policies must exist
 when those policies are saved (IAM rejects unknown principals), so users come first, then
-roles in dependency order, then buckets.
+roles in dependency order, then buckets. Groups come before the users who are their members.
 """
 from __future__ import annotations
 
@@ -49,6 +49,19 @@ def setup_calls(scenario: Scenario) -> list[SetupCall]:
             calls.append(SetupCall(acct, "iam:CreatePolicy", {"PolicyName": name, "PolicyDocument": _doc(doc)},
                                    f"policy/{name}"))
     for acct, world in accounts.items():
+        for name, group in world.get("groups", {}).items():
+            params = {"GroupName": name}
+            if "path" in group:
+                params["Path"] = group["path"]
+            calls.append(SetupCall(acct, "iam:CreateGroup", params, f"group/{name}"))
+            for pname, doc in group.get("policies", {}).items():
+                calls.append(SetupCall(acct, "iam:PutGroupPolicy",
+                                       {"GroupName": name, "PolicyName": pname, "PolicyDocument": _doc(doc)},
+                                       f"group/{name}"))
+            for ref in group.get("managed", []):
+                calls.append(SetupCall(acct, "iam:AttachGroupPolicy",
+                                       {"GroupName": name, "PolicyArn": _managed_arn(acct, ref)}, f"group/{name}"))
+    for acct, world in accounts.items():
         for name, user in world.get("users", {}).items():
             params: dict[str, Any] = {"UserName": name}
             if "path" in user:
@@ -66,6 +79,9 @@ def setup_calls(scenario: Scenario) -> list[SetupCall]:
             for ref in user.get("managed", []):
                 calls.append(SetupCall(acct, "iam:AttachUserPolicy",
                                        {"UserName": name, "PolicyArn": _managed_arn(acct, ref)}, f"user/{name}"))
+            for group in user.get("groups", []):
+                calls.append(SetupCall(acct, "iam:AddUserToGroup", {"GroupName": group, "UserName": name},
+                                       f"user/{name}"))
     for acct, world in accounts.items():
         for entry in world.get("service_linked_roles", []):
             service, suffix = slr_fields(entry)

@@ -34,8 +34,11 @@ def _as_managed(draw, world: WorldBuilder, entity: Entity) -> None:
             inline[name] = {**document, "Version": "2008-10-17"}
     if inline and one_in(draw, 3):
         name = sorted(inline)[0]
-        managed = world.managed_policy(entity.account, f"{entity.name}-{name}", inline.pop(name))
-        table.setdefault("managed", []).append(managed)
+        # A 2008-10-17 document stays inline: CreatePolicy refuses it ("Policy document must be
+        # version 2012-10-17 or greater.", AWS-recorded, docs/recorded-answers.md).
+        if inline[name].get("Version") != "2008-10-17":
+            managed = world.managed_policy(entity.account, f"{entity.name}-{name}", inline.pop(name))
+            table.setdefault("managed", []).append(managed)
 
 
 @st.composite

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from rolecall.outcome import ERROR, OK, UNSUPPORTED, Normaliser, Outcome, Run, TargetUnavailable  # noqa: F401
-from rolecall.scenario import CALLER, Names, Scenario, declared_names
+from rolecall.scenario import ANONYMOUS, CALLER, Names, Scenario, declared_names, resolve_from
 from rolecall.world import setup_calls
 
 ACT_AS_SERVICE = "act-as-service"
@@ -29,6 +29,8 @@ NOT_ENFORCED = "not-enforced"  # it authorizes nothing, by design in this mode
 
 # Calls whose successful result carries credentials a later step may act with (`as: <step id>`).
 CREDENTIAL_CALLS = {"sts:AssumeRole", "sts:GetSessionToken", "sts:GetFederationToken"}
+# Calls whose result is a user's new access key: a later step may sign with it (`as: <step id>`).
+ACCESS_KEY_CALLS = {"iam:CreateAccessKey"}
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ class Credentials:
     session_token: str | None = None
     account: str | None = None  # for administrators: which account they administer
     label: str = ""  # who this is, for messages
+    anonymous: bool = False  # an unsigned request (`as: anonymous`)
 
 
 class CallFailed(Exception):
@@ -122,6 +125,10 @@ class Target(abc.ABC):
     def service(self, account_id: str, service: str) -> Credentials:
         raise Unsupported(f"{self.name} cannot act as a service")
 
+    def anonymous(self) -> Credentials:
+        """Credentials that mark a request to be sent unsigned (`as: anonymous`)."""
+        return Credentials("", "", label=ANONYMOUS, anonymous=True)
+
     def set_clock(self, seconds: float) -> None:
         raise Unsupported(f"{self.name} has no controllable clock")
 
@@ -148,12 +155,13 @@ class Target(abc.ABC):
                       paths=declared_names(scenario))
         norm = Normaliser(names.symbols())
         creds: dict[str, Credentials] = {}
+        results: dict[str, Any] = {}  # raw results of earlier ok steps, for {"$from": ...}
         self.begin(names)
         try:
             setup_error = self._create_world(scenario, names, norm, creds)
             if setup_error is not None:
                 return Run(self.name, (), setup_error)
-            outcomes = [self._step(step, names, norm, creds) for step in scenario.steps]
+            outcomes = [self._step(step, names, norm, creds, results) for step in scenario.steps]
             return Run(self.name, tuple(outcomes))
         finally:
             self.end(names)
@@ -193,6 +201,8 @@ class Target(abc.ABC):
         return None
 
     def _caller(self, caller: str, names: Names, creds: dict[str, Credentials | None]) -> Credentials:
+        if caller == ANONYMOUS:
+            return self.anonymous()
         if caller.startswith("service:"):
             if ACT_AS_SERVICE not in self.capabilities:
                 raise Unsupported(f"{self.name} cannot act as a service")
@@ -212,7 +222,9 @@ class Target(abc.ABC):
             return creds[caller]
         raise CallFailed("NoCredentials", None, f"step {caller!r} gave no credentials on this target")
 
-    def _step(self, step, names: Names, norm: Normaliser, creds: dict[str, Credentials]) -> Outcome:
+    def _step(self, step, names: Names, norm: Normaliser, creds: dict[str, Credentials],
+              results: dict[str, Any] | None = None) -> Outcome:
+        results = {} if results is None else results
         try:
             who = self._caller(step.caller, names, creds)
             if step.at is not None:
@@ -220,10 +232,18 @@ class Target(abc.ABC):
                     raise Unsupported(f"{self.name} has no controllable clock")
                 self.set_clock(step.at)
             params = names.resolve(dict(step.params))
+            try:
+                params = resolve_from(params, results)
+            except LookupError as exc:
+                missing = str(exc.args[0]).split(".", 1)[0].split("[", 1)[0]
+                if results.get(missing, "") is None:
+                    raise Unsupported(f"step {missing!r} was unsupported on {self.name}") from None
+                raise CallFailed("NoValue", None, f"no value at {exc.args[0]} on this target") from None
             now = self.now()
             res = self.call(who, step.service, step.action, params)
         except Unsupported as exc:
             creds[step.id] = None
+            results[step.id] = None
             return Outcome(id=step.id, outcome=UNSUPPORTED, reason=str(exc))
         except CallFailed as exc:
             return Outcome(id=step.id, outcome=ERROR, code=exc.code, http_status=exc.http_status,
@@ -233,5 +253,9 @@ class Target(abc.ABC):
             c = raw["Credentials"]
             creds[step.id] = Credentials(c["AccessKeyId"], c["SecretAccessKey"], c.get("SessionToken"),
                                          label=step.id)
+        if step.call in ACCESS_KEY_CALLS and isinstance(raw, dict) and "AccessKey" in raw:
+            k = raw["AccessKey"]
+            creds[step.id] = Credentials(k["AccessKeyId"], k["SecretAccessKey"], label=step.id)
+        results[step.id] = raw
         norm.learn_ids(raw, self._describe(names))
         return Outcome(id=step.id, outcome=OK, result=norm.value(raw, now=now), trace=res.trace, reason=res.reason)

@@ -14,6 +14,7 @@ import re
 from typing import Any, Mapping
 
 import boto3
+import botocore
 import botocore.credentials
 import botocore.exceptions
 from botocore.config import Config
@@ -74,8 +75,20 @@ class Boto3Target(Target):
         """Hook: e.g. add a header that names the administrator's account (with shared clients,
         read the caller from `self._signing_as` at call time, not from `creds`)."""
 
+    def unsigned_client(self, service: str):
+        """A client that sends requests unsigned (`as: anonymous`)."""
+        key = (service, "unsigned")
+        client = self._clients.get(key)
+        if client is None:
+            if self._session is None:
+                self._session = boto3.session.Session()
+            client = self._session.client(service, region_name=self.region, endpoint_url=self.endpoint_url,
+                                          config=self._config.merge(Config(signature_version=botocore.UNSIGNED)))
+            self._clients[key] = client
+        return client
+
     def call(self, credentials: Credentials, service: str, action: str, params: Mapping[str, Any]) -> CallResult:
-        client = self.client(service, credentials)
+        client = self.unsigned_client(service) if credentials.anonymous else self.client(service, credentials)
         method = getattr(client, snake_case(action), None)
         if method is None:
             from rolecall.targets.base import Unsupported

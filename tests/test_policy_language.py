@@ -238,7 +238,7 @@ class TestDocumentValidation:
          "IAM resource arn:aws:iam:us-east-1::example_bucket cannot contain region information."),
         ("arn:aws:s3:us-east-1::example_bucket",
          "Resource arn:aws:s3:us-east-1::example_bucket can not contain region information."),
-        ("arn:aws:iam:::example_bucket", 'IAM resource path must either be "*" or start with user/, federated-user/, '
+        ("arn:aws:iam:::example_bucket", 'IAM resource path must either be "*", root, or start with user/, federated-user/, '
          'role/, group/, instance-profile/, mfa/, server-certificate/, policy/, sms-mfa/, saml-provider/, '
          'oidc-provider/, report/, access-report/.'),
     ])

@@ -232,7 +232,9 @@ def test_every_service_linked_role_in_the_table_is_created_with_its_recorded_nam
         role = out[f"s{i}"]["result"]["Role"]
         assert role["RoleName"] == aws.SERVICE_LINKED_ROLES[svc][0]
         assert role["Path"] == f"/aws-service-role/{svc}/"
-        assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": [svc]}
+        # plain strings, not one-element lists (recorded: TestIAMServiceRoles::test_service_role_lifecycle)
+        assert role["AssumeRolePolicyDocument"]["Statement"] == [
+            {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": svc}}]
     assert {s for s, (_, suffix) in aws.SERVICE_LINKED_ROLES.items() if suffix} == {
         "autoscaling.amazonaws.com", "connect.amazonaws.com", "lexv2.amazonaws.com"}
 
@@ -269,3 +271,17 @@ def test_trust_policy_is_returned_as_written_with_arns():
     statement = out["get"]["result"]["Role"]["AssumeRolePolicyDocument"]["Statement"][0]
     assert json.dumps(statement["Principal"]) == json.dumps({"AWS": ["arn:aws:iam::{{A}}:user/alice"]})
 
+
+
+def test_get_access_key_info_names_the_keys_account_and_needs_permission():
+    """GetAccessKeyInfo answers the account of an access key (also another account's) and is
+    authorized like any call: https://docs.aws.amazon.com/STS/latest/APIReference/API_GetAccessKeyInfo.html"""
+    allow = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:GetAccessKeyInfo", "Resource": "*"}]}
+    out = run({"A": {"users": {"alice": {"policies": {"p": allow}}, "bob": {}}}, "B": {"users": {"carol": {}}}},
+              [{"id": "key", "as": "B:admin", "call": "iam:CreateAccessKey", "params": {"UserName": "carol"}},
+               {"id": "info", "as": "A:user/alice", "call": "sts:GetAccessKeyInfo",
+                "params": {"AccessKeyId": {"$from": "key.AccessKey.AccessKeyId"}}},
+               {"id": "denied", "as": "A:user/bob", "call": "sts:GetAccessKeyInfo",
+                "params": {"AccessKeyId": {"$from": "key.AccessKey.AccessKeyId"}}}])
+    assert out["info"]["result"] == {"Account": "{{B}}"}
+    assert code(out["denied"]) == "AccessDenied"

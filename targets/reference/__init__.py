@@ -65,6 +65,12 @@ class ReferenceTarget(Target):
     def service(self, account_id: str, service: str) -> Credentials:
         return self._key("service", None, service)
 
+    def anonymous(self) -> Credentials:
+        key = "ANONYMOUS"
+        if key not in self.model.keys:
+            self.model.register_key(key, "-", Caller("anonymous", None))
+        return Credentials(key, "-", label="anonymous", anonymous=True)
+
     def set_clock(self, seconds: float) -> None:
         self.model.set_clock(seconds)
 

@@ -10,11 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from rolecall.targets.reference.evaluation import Decision, PolicySet, authorize
+from rolecall.targets.reference.managed_policies import aws_managed_policy
 from rolecall.targets.reference.model import AwsError, Caller, Model
 from rolecall.targets.reference.policy import Principal, Request
 
 
 def principal_of(caller: Caller) -> Principal | None:
+    if caller.kind == "anonymous":
+        return None
     if caller.kind == "user":
         u = caller.user
         return Principal(arn=u.arn, account=u.account, unique_id=u.id)
@@ -48,6 +51,8 @@ def context_of(model: Model, caller: Caller) -> dict[str, list[str]]:
             ctx["aws:sourceidentity"] = [s.source_identity]
     elif caller.kind == "service":
         ctx["aws:principalservicename"] = [caller.service]
+    elif caller.kind == "anonymous":
+        pass  # no principal keys for an unsigned request
     else:
         ctx.update({"aws:principalarn": [f"arn:aws:iam::{caller.account}:root"],
                     "aws:principalaccount": [caller.account], "aws:principaltype": ["Account"],
@@ -59,6 +64,11 @@ def _managed(model: Model, arns: list[str]) -> list:
     out = []
     for arn in arns:
         acct = arn.split(":")[4]
+        if acct == "aws":
+            known = aws_managed_policy(arn)
+            if known is not None:
+                out.append(known)
+            continue
         mp = model.account(acct).policies.get(arn)
         if mp is not None:
             out.append((f"managed policy {mp.name}", mp.policy))
@@ -77,6 +87,16 @@ def policy_sets(model: Model, caller: Caller) -> tuple[PolicySet, PolicySet, Pol
         kind = "user" if caller.kind == "user" else "role"
         identity.policies.extend((f"{kind} {owner.name} inline {n}", p) for n, (_, p) in owner.inline.items())
         identity.policies.extend(_managed(model, owner.managed))
+        if caller.kind == "user":
+            # A user's identity policies include those of its groups
+            # (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_groups.html).
+            groups = model.account(owner.account).groups
+            for gname in owner.groups:
+                group = groups.get(gname.lower())
+                if group is not None:
+                    identity.policies.extend((f"group {group.name} inline {n}", p)
+                                             for n, (_, p) in group.inline.items())
+                    identity.policies.extend(_managed(model, group.managed))
         if owner.boundary:
             boundary.policies.extend((f"boundary {label}", p) for label, p in _managed(model, [owner.boundary]))
     return identity, boundary, session
@@ -93,7 +113,7 @@ def decide(model: Model, caller: Caller, action: str, resource: str, *, resource
     request = Request(action=action, resource=resource, principal=principal_of(caller), context=ctx)
     identity, boundary, session = policy_sets(model, caller)
     resource_set = PolicySet("resource", [resource_policy] if resource_policy and resource_policy[1] else [])
-    kind = caller.kind if caller.kind in ("user", "session", "service") else "user"
+    kind = caller.kind if caller.kind in ("user", "session", "service", "anonymous") else "user"
     principal_account = caller.account if caller.kind != "session" else caller.session.role_account
     return authorize(request, principal_account=principal_account, resource_account=resource_account,
                      identity=identity, boundary=boundary, session=session, resource=resource_set,

@@ -187,7 +187,7 @@ def resource_grant(policies: Iterable[tuple[str, Policy]], request: Request) -> 
 def authorize(request: Request, *, principal_account: str | None, resource_account: str | None,
               identity: PolicySet, boundary: PolicySet, session: PolicySet, resource: PolicySet,
               is_trust: bool = False, principal_kind: str = "user") -> Decision:
-    """AWS's decision for one request. principal_kind: user | session | service."""
+    """AWS's decision for one request. principal_kind: user | session | service | anonymous."""
     trace: list[dict] = []
     id_allow, id_deny = _scan(identity, request, trace)
     b_allow, b_deny = _scan(boundary, request, trace)
@@ -201,6 +201,14 @@ def authorize(request: Request, *, principal_account: str | None, resource_accou
 
     boundary_ok = (not boundary.present) or b_allow
     session_ok = (not session.present) or s_allow
+
+    if principal_kind == "anonymous":
+        # An unsigned request has no identity: only a resource policy granting "*" (or
+        # {"AWS": "*"}) allows it ("Granting permission to everyone, or anonymous access",
+        # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-anonymous).
+        if r_allow:
+            return Decision(True, "allow-resource-names-principal", trace=trace)
+        return Decision(False, "deny-no-identity-allow", trace=trace)
 
     if principal_kind == "service":
         # A service principal has no identity policies: only the resource policy can allow.

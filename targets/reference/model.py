@@ -72,6 +72,21 @@ class User:
     boundary: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
     create_date: dt.datetime = EPOCH
+    groups: list[str] = field(default_factory=list)  # names of the groups the user is a member of
+    access_keys: list[str] = field(default_factory=list)  # access key ids
+
+
+@dataclass
+class Group:
+    account: str
+    name: str
+    path: str
+    id: str
+    arn: str
+    inline: dict[str, tuple[str, Policy]] = field(default_factory=dict)
+    managed: list[str] = field(default_factory=list)  # policy ARNs
+    members: list[str] = field(default_factory=list)  # user names
+    create_date: dt.datetime = EPOCH
 
 
 @dataclass
@@ -103,6 +118,7 @@ class InstanceProfile:
     arn: str
     roles: list[str] = field(default_factory=list)
     create_date: dt.datetime = EPOCH
+    tags: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -118,6 +134,7 @@ class Bucket:
 class Account:
     id: str
     users: dict[str, User] = field(default_factory=dict)  # lower-cased name -> user (names are unique without regard to case)
+    groups: dict[str, Group] = field(default_factory=dict)  # lower-cased name -> group
     roles: dict[str, Role] = field(default_factory=dict)
     policies: dict[str, ManagedPolicy] = field(default_factory=dict)  # ARN -> policy
     instance_profiles: dict[str, InstanceProfile] = field(default_factory=dict)
@@ -154,7 +171,7 @@ class Session:
 class Caller:
     """Who holds the credentials a request was signed with."""
 
-    kind: str  # admin | root | user | session | service
+    kind: str  # admin | root | user | session | service | anonymous
     account: str | None
     user: User | None = None
     session: Session | None = None
@@ -166,6 +183,8 @@ class Caller:
 
     @property
     def arn(self) -> str:
+        if self.kind == "anonymous":
+            return "anonymous"
         if self.kind in ("admin", "root"):
             return f"arn:aws:iam::{self.account}:root"
         if self.kind == "user":
@@ -183,6 +202,7 @@ class Model:
         self.accounts: dict[str, Account] = {}
         self.buckets: dict[str, Bucket] = {}
         self.keys: dict[str, tuple[str, Caller]] = {}  # access key id -> (secret, caller)
+        self.key_status: dict[str, str] = {}  # access key id -> Active | Inactive, once updated
         self.start = start
         self.elapsed = 0.0
         self._ids = itertools.count(1)
@@ -231,6 +251,10 @@ class Model:
         if entry is None:
             raise AwsError(*INVALID_TOKEN.get(service, INVALID_TOKEN["sts"]))
         caller = entry[1]
+        if self.key_status.get(access_key) == "Inactive":
+            from rolecall.targets.reference.policy import NotModelled
+
+            raise NotModelled("a request signed with an inactive access key (AWS's answer is not sourced)")
         expires = caller.session.expires if caller.kind == "session" else caller.expires
         if expires is not None and self.now >= expires:
             code, status, message = EXPIRED_TOKEN.get(service, EXPIRED_TOKEN["sts"])
@@ -248,6 +272,11 @@ class Model:
 
             raise NotModelled(f"the reference model does not implement {service}:{action}")
         caller = self.caller(access_key, service)
+        if caller.kind == "anonymous" and service in ("iam", "sts"):
+            # IAM and STS take no unsigned requests (STS's web-identity and SAML calls aside,
+            # which the model does not implement): MissingAuthenticationToken, 403
+            # (https://docs.aws.amazon.com/STS/latest/APIReference/CommonErrors.html).
+            raise AwsError("MissingAuthenticationToken", 403, "Request is missing Authentication Token")
         if service == "iam" and caller.session_token:
             # GetSessionToken credentials "cannot call IAM API operations unless MFA information
             # is included with the request"; IAM answers as for an unknown token
@@ -263,5 +292,5 @@ def operation(fn):
     return fn
 
 
-__all__ = ["AwsError", "Model", "Caller", "Session", "User", "Role", "Account", "Bucket", "ManagedPolicy",
+__all__ = ["AwsError", "Model", "Caller", "Session", "User", "Group", "Role", "Account", "Bucket", "ManagedPolicy",
            "InstanceProfile", "operation", "REASONS"]

@@ -42,8 +42,12 @@ TRUST_ACTIONS = ("sts:AssumeRole", "sts:AssumeRoleWithSAML", "sts:AssumeRoleWith
 # --- messages -----------------------------------------------------------------------------
 # IAM (code MalformedPolicyDocument). Provenance in /work/shared/data/iam-sts-error-messages.json.
 MSG_INVALID_JSON = "This policy contains invalid Json"                    # AWS-recorded (LocalStack snapshot)
-MSG_SYNTAX = "Syntax errors in policy."                                    # moto, believed AWS
-MSG_LEGACY = "The policy failed legacy parsing"                            # moto, believed AWS
+MSG_SYNTAX = "Syntax errors in policy."                                    # AWS-recorded (CreatePolicy, below)
+MSG_LEGACY = "The policy failed legacy parsing"                            # AWS-recorded (CreatePolicy, below)
+MSG_VERSION = "Policy document must be version 2012-10-17 or greater."     # AWS-recorded (CreatePolicy, below)
+# AWS-recorded: LocalStack's AWS-validated test_iam_policies.py::TestPolicyDocumentValidity
+# (tests/aws/services/iam at 708a15e6aa0ecfc5dc8e91c2290d7b0abca73b41, recorded 2026-02-18),
+# replayed by scenarios/aws-recorded/iam_policies-create-policy-*.json.
 MSG_PRINCIPAL_IN_IDENTITY = "Policy document should not specify a principal."  # AWS-recorded
 MSG_SID_UNIQUE = "Statement IDs (SID) in a single policy must be unique."  # moto, believed AWS
 MSG_SID_ALNUM = ("Statement IDs (SID) must be alpha-numeric. Check that your input satisfies the "
@@ -58,9 +62,9 @@ MSG_RESOURCE_VENDOR = "Resource vendor must be fully qualified and cannot contai
 MSG_PARTITION = 'Partition "{partition}" is not valid for resource "{resource}".'
 MSG_IAM_REGION = "IAM resource {resource} cannot contain region information."
 MSG_S3_REGION = "Resource {resource} can not contain region information."
-MSG_IAM_PATH = ('IAM resource path must either be "*" or start with user/, federated-user/, role/, group/, '
+MSG_IAM_PATH = ('IAM resource path must either be "*", root, or start with user/, federated-user/, role/, group/, '
                 'instance-profile/, mfa/, server-certificate/, policy/, sms-mfa/, saml-provider/, '
-                'oidc-provider/, report/, access-report/.')
+                'oidc-provider/, report/, access-report/.')  # AWS-recorded (invalid-35, 2026-02-18)
 MSG_TRUST_ACTIONS = "AssumeRole policy may only specify STS AssumeRole actions."
 MSG_PROHIBITED = "Has prohibited field {field}"                            # moto/LocalStack
 MSG_NO_PRINCIPALS = ("Invalid principal in policy: com.amazon.balsa.error.InvalidPolicyException: "
@@ -865,6 +869,16 @@ class _Parser:
         for st in stmts:
             if st["Effect"] not in ("Allow", "Deny"):
                 raise self.fail(MSG_LEGACY)
+            # An aws-partition ARN of four or five parts, or without a service, fails legacy parsing
+            # before anything else is checked (AWS-recorded: invalid-36, 37, 68, 71, 77; while
+            # valid-9 shows "arn:aws:fdsasf", three parts, accepted).
+            for key in ("Resource", "NotResource") if self.kind != "bucket" else ():
+                values = st.get(key)
+                for r in (values if isinstance(values, list) else [values]):
+                    if isinstance(r, str) and r != "*" and ":" in r:
+                        parts = r.split(":")
+                        if parts[1] == "aws" and len(parts) >= 3 and (4 <= len(parts) < 6 or parts[2] == ""):
+                            raise self.fail(MSG_LEGACY)
             for op, block in st.get("Condition", {}).items():
                 parsed = _parse_operator(op)
                 if parsed is None or not _OPERATORS[parsed[1]][0].startswith("date_"):
@@ -1015,11 +1029,13 @@ def _resource_error(r: str) -> str | None:
     region = parts[3] if len(parts) > 3 else ""
     if service == "iam" and region:
         return MSG_IAM_REGION.format(resource=r)
-    if service == "s3" and region:
+    if service == "s3" and region and not (len(parts) > 5 and parts[5].startswith("accesspoint/")):
+        # an S3 access point's ARN names its region (AWS-recorded: valid-50 accepts
+        # arn:aws:s3:us-west-2:123456789012:accesspoint/my-access-point)
         return MSG_S3_REGION.format(resource=r)
     if service == "iam" and len(parts) > 5:
         path = ":".join(parts[5:])
-        if path != "*" and not path.startswith(_IAM_RESOURCE_PREFIXES):
+        if path not in ("*", "root") and not path.startswith(_IAM_RESOURCE_PREFIXES):
             return MSG_IAM_PATH
     return None
 
@@ -1131,3 +1147,19 @@ def parse_policy(document: str | dict, kind: str) -> Policy:
     if unknown:
         raise NotModelled(f"condition key {unknown[0]!r} is not modelled", key=unknown[0])
     return Policy(version=version, statements=tuple(compiled), kind=kind, document=doc)
+
+
+class UnevaluablePolicy:
+    """A document IAM accepts that the model can store but not evaluate (a condition key or
+    variable it does not know): saving it succeeds, a decision that needs it is NotModelled."""
+
+    def __init__(self, document: str, kind: str, reason: str):
+        self.document, self.kind, self.reason = document, kind, reason
+        self.version = None
+
+    @property
+    def statements(self):
+        raise NotModelled(self.reason)
+
+    def principals(self):
+        raise NotModelled(self.reason)

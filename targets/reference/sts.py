@@ -195,3 +195,21 @@ def GetCallerIdentity(model: Model, caller: Caller, p: dict):
     if caller.kind in ("root", "admin"):
         return {"UserId": caller.account, "Account": caller.account, "Arn": caller.arn}, None
     raise NotModelled("GetCallerIdentity as a service")
+
+
+@operation
+def GetAccessKeyInfo(model: Model, caller: Caller, p: dict):
+    """The account an access key belongs to; needs sts:GetAccessKeyInfo on "*":
+    https://docs.aws.amazon.com/STS/latest/APIReference/API_GetAccessKeyInfo.html
+    (AWS decodes any well-formed key id, also of another account or a deleted key; the model
+    answers for the keys it issued and calls the rest not modelled)."""
+    account = caller.session.role_account if caller.kind == "session" else caller.account
+    access.require(model, caller, "sts:GetAccessKeyInfo", "*", resource_account=account)
+    entry = model.keys.get(p.get("AccessKeyId"))
+    if entry is None:
+        raise NotModelled("GetAccessKeyInfo for a key the model did not issue")
+    owner = entry[1]
+    owner_account = owner.session.role_account if owner.kind == "session" else owner.account
+    if owner_account is None:
+        raise NotModelled("GetAccessKeyInfo for a service's credentials")
+    return {"Account": owner_account}, None
