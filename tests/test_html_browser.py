@@ -94,10 +94,14 @@ def report(tmp_path_factory):
     assert planted, "the planted bug must show"
     # accept one whose reference outcome carries a decision trace (policy evaluation decided it)
     accepted = next(f.divergence for c in planted for f in c.divergences.values() if f.divergence.expected.trace)
+    from rolecall.reports.records import build
+
+    findings = build(result)["findings"]
     baseline = Baseline(work / "baselines")
-    baseline.update([dict(accepted.to_dict(), scenario=accepted.scenario.to_dict())], reason="accepted",
-                    day=dt.date.today())
-    verdicts = Baseline.load(work / "baselines").judge(result)
+    # accept the finding the divergence is a symptom of: the divergence is then known
+    baseline.update([f for f in findings if f["target"] == accepted.target and accepted.id in f["divergences"]],
+                    reason="accepted", day=dt.date.today())
+    verdicts = Baseline.load(work / "baselines").judge(findings)
     path = write_report(result, work / "reports", verdicts=verdicts)
     return {"path": path, "result": result, "accepted": accepted}
 
@@ -154,7 +158,7 @@ def test_matrix_renders_and_a_cell_link_opens_its_divergences(chromium, report, 
     assert set(cells) == expected | {(p, "html_targets:down") for p, _ in expected}
     for c in result.cells:
         td = cells[(c.property, c.target)]
-        assert td["attrs"]["data-status"] in ({"agree"} if c.verdict == "agree" else {"new", "known", "unsupported"})
+        assert td["attrs"]["data-status"] in ({"agree"} if c.verdict == "agree" else {"new", "known", "unsupported", "not tested"})
         if c.target == "reference":
             assert td["attrs"]["data-status"] in ("agree", "unsupported")
     for (prop, target), td in cells.items():
@@ -361,3 +365,20 @@ def test_filters_hide_targets_and_features(browser, report):
                                ".map(b => b.dataset.behaviour)")
     behaviours = {c.property: c.behaviour for c in result.cells}
     assert set(hidden_groups) == {behaviours[p] for p in PROPERTIES} - {behaviours[p] for p in rows}
+
+
+def test_the_page_opens_on_findings_before_the_matrix(chromium, report, tmp_path):
+    """Findings first: one row per behaviour, a column per target with findings, the gate's word in
+    the cell (the accepted finding is known), each linking to its upstream issue draft."""
+    path = report["path"]
+    findings = json.loads((path / "findings.json").read_text())
+    dom = dump_dom(chromium, (path / "index.html").as_uri(), tmp_path / "profile")
+    tables = [e["attrs"].get("id") for e in dom.find("table")]
+    assert tables.index("findings-table") < tables.index("matrix")
+    rows = [e for e in dom.find("tr") if "data-finding" in e["attrs"]]
+    assert sorted(r["attrs"]["data-finding"] for r in rows) == sorted({f["id"] for f in findings})
+    accepted = next(f for f in findings if report["accepted"].id in f["divergences"])
+    row = next(r for r in rows if r["attrs"]["data-finding"] == accepted["id"])
+    assert accepted["behaviour"] in row["text"] and "known" in row["text"]
+    links = [a["attrs"]["href"] for a in dom.find("a") if a["attrs"].get("href", "").endswith("/issue.md")]
+    assert f"{accepted['folder']}/issue.md" in links and (path / accepted["folder"] / "issue.md").exists()
