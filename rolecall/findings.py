@@ -730,7 +730,9 @@ def symptom_cause(div: Divergence, source: str = "") -> Cause:
     if way == WRONG_ERROR:
         # one behaviour whatever rule AWS applied: the code the target answers instead of AWS's
         exp = e.code or "ok"
-        return Cause(f"{way}|{exp}|{said}", f"answers {said} where AWS answers {exp}", way, rule, src)
+        text = _rule_text(rule)
+        return Cause(f"{way}|{exp}|{said}", f"answers {said} where AWS answers {exp}" + (f" ({text})" if text else ""),
+                     way, rule, src)
     fields = div.signature.split("|", 3)[-1]
     what = "message" if div.level == "message" else f"result ({fields})"
     return Cause(f"{way}|{div.call}|{div.level}|{fields}", f"returns a different {what} from {div.call}", way, rule, src)
