@@ -22,7 +22,7 @@ from rolecall.scenario import load as load_scenario
 LEDGER_FORMAT = "rolecall/baseline@2"
 FINDING_ID = re.compile(r"F-[0-9a-f]{10}")
 ENTRY_KEYS = ("id", "title", "key", "direction", "rule", "source", "evidence", "status", "upstream", "since",
-              "fixed_in", "first_seen", "last_seen", "reason", "expires", "divergences", "scenario", "passes")
+              "fixed_in", "note", "first_seen", "last_seen", "reason", "expires", "divergences", "scenario", "passes")
 DATE_KEYS = ("first_seen", "last_seen", "expires")
 LIST_KEYS = ("divergences",)
 TRIAGE = ("new", "reported", "by design", "fixed upstream")
