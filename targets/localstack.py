@@ -15,35 +15,28 @@ lost but the restart's few seconds. A server given by endpoint is left alone.
 """
 from __future__ import annotations
 
-import os
-import threading
+from rolecall.targets.base import NOT_ENFORCED
+from rolecall.targets.localstack_server import DEFAULT_VERSION, LocalStackServer
+from rolecall.targets.served import CHECK_EVERY, ServedTarget, resident_mb
+from rolecall.targets.served import shared_server as _shared_server
 
-from rolecall.targets.base import NOT_ENFORCED, Credentials, TargetUnavailable
-from rolecall.targets.boto import Boto3Target
-from rolecall.targets.localstack_server import LocalStackServer, LocalStackUnavailable, wait_healthy
+__all__ = ["CHECK_EVERY", "ENDPOINT_ENV", "LocalStackTarget", "localstack", "resident_mb", "shared_server"]
 
 ENDPOINT_ENV = "ROLECALL_LOCALSTACK_ENDPOINT"
 MAX_RSS_ENV = "ROLECALL_LOCALSTACK_MAX_RSS_MB"
-#: scenarios between two looks at the server's memory
-CHECK_EVERY = 20
-
-_shared: LocalStackServer | None = None
-_shared_lock = threading.Lock()
 
 
-def shared_server() -> LocalStackServer:
-    """The one server this process starts (on first use) for every LocalStack target."""
-    global _shared
-    with _shared_lock:
-        if _shared is None:
-            _shared = LocalStackServer()
-        return _shared
+def shared_server(version: str = DEFAULT_VERSION) -> LocalStackServer:
+    """The one LocalStack server of this version this process starts (on first use)."""
+    return _shared_server(LocalStackServer, version)
 
 
-class LocalStackTarget(Boto3Target):
+class LocalStackTarget(ServedTarget):
     name = "localstack"
-    # LocalStack loads every AWS managed policy into each new account (about 0.2-0.4 s on the
-    # first call in an account: half of its server's time in a ci run, see
+    server_class = LocalStackServer
+    max_rss_env = MAX_RSS_ENV
+    # LocalStack 4.x loads every AWS managed policy into each new account (about 0.2-0.4 s on
+    # the first call in an account: half of its server's time in a ci run, see
     # docs/performance.md); fresh accounts per example make an example cost it about twenty
     # times what it costs moto. Most of its divergences are moto's (it runs IAM and STS on
     # moto), so it gets a tenth of the budget (examples, shrinks): the ci profile then fits
@@ -56,64 +49,16 @@ class LocalStackTarget(Boto3Target):
     # https://docs.localstack.cloud/aws/capabilities/security-testing/iam-policy-enforcement/)
     authorization = NOT_ENFORCED
 
-    def __init__(self, endpoint: str | None = None) -> None:
-        super().__init__()
-        self._given = endpoint or os.environ.get(ENDPOINT_ENV) or None
-        self._runs = 0
-        self.restarts = 0
-        try:
-            self.max_rss_mb = int(os.environ.get(MAX_RSS_ENV, "3072"))
-        except ValueError:
-            raise TargetUnavailable(f"localstack: {MAX_RSS_ENV} must be a number of MiB, "
-                                    f"not {os.environ[MAX_RSS_ENV]!r}") from None
-
-    def open(self) -> None:
-        if self.endpoint_url is not None:
-            return
-        try:
-            if self._given:
-                wait_healthy(self._given, timeout=15)
-                self.endpoint_url = self._given.rstrip("/")
-            else:
-                self.endpoint_url = shared_server().start()
-        except LocalStackUnavailable as exc:
-            raise TargetUnavailable(f"localstack: {exc}") from None
-
-    def begin(self, names) -> None:
-        self._runs += 1
-        if self._given or self._runs % CHECK_EVERY:
-            return
-        server = shared_server()
-        if server.pid is None or resident_mb(server.pid) <= self.max_rss_mb:
-            return
-        server.stop()
-        server.port = None  # a fresh port: the old one may linger in TIME_WAIT
-        try:
-            self.endpoint_url = server.start()
-        except LocalStackUnavailable as exc:
-            raise TargetUnavailable(f"localstack: restart after {self.max_rss_mb} MiB: {exc}") from None
-        self._clients.clear()
-        self.restarts += 1
-
-    def close(self) -> None:
-        # The shared server lives until the process exits (other targets may still use it).
-        self._clients.clear()
-
-    def admin(self, account_id: str) -> Credentials:
-        return Credentials(account_id, "test", account=account_id, label=f"admin:{account_id}")
+    def __init__(self, endpoint: str | None = None, version: str | None = None) -> None:
+        # ROLECALL_LOCALSTACK_ENDPOINT names a server of the default version only
+        self.endpoint_env = ENDPOINT_ENV if (version or DEFAULT_VERSION) == DEFAULT_VERSION else None
+        super().__init__(endpoint, version)
+        if self.version != DEFAULT_VERSION and self.version.split(".")[0] not in ("3", "4"):
+            # localstack-core 2026.x runs IAM and STS on its own providers (not moto) and
+            # builds no managed policies per account: an example costs a fraction of 4.x's
+            # (docs/performance.md), so it searches with half of moto's budget
+            self.budget_scale, self.minimise_replays = 0.5, 10
 
 
-def localstack(endpoint: str | None = None) -> LocalStackTarget:
-    return LocalStackTarget(endpoint)
-
-
-def resident_mb(pid: int) -> float:
-    """A process's resident memory in MiB (Linux /proc; 0 where it cannot be read)."""
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-    except (OSError, ValueError):
-        pass
-    return 0.0
+def localstack(endpoint: str | None = None, version: str | None = None) -> LocalStackTarget:
+    return LocalStackTarget(endpoint, version)

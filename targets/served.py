@@ -1,0 +1,119 @@
+"""A target served by an emulator server that rolecall starts (or that a URL names).
+
+With no endpoint, one server per product, version and settings is started per process on a
+free loopback port, from the product's own virtual environment (emulator_server.py), and
+stopped at exit; targets of the same process share it. Accounts: these emulators take the
+account from a 12-digit access key id, and each target picks its ids from a random base, so
+targets sharing one server never share an account; the administrator of an account calls
+with that account id as its key (the account's root user on these emulators).
+
+Memory: an emulator keeps every account it has seen. A server rolecall started is restarted
+between scenarios once its resident memory passes ROLECALL_<PRODUCT>_MAX_RSS_MB (default
+3072); scenarios are self-contained, so nothing is lost but the restart's few seconds. A
+server given by endpoint is left alone.
+"""
+from __future__ import annotations
+
+import os
+import threading
+
+from rolecall.targets.base import Credentials, TargetUnavailable
+from rolecall.targets.boto import Boto3Target
+from rolecall.targets.emulator_server import EmulatorServer, ServerUnavailable
+
+#: scenarios between two looks at the server's memory
+CHECK_EVERY = 20
+
+_shared: dict[tuple, EmulatorServer] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_server(server_class: type[EmulatorServer], version: str | None = None,
+                  extra_env: dict[str, str] | None = None) -> EmulatorServer:
+    """The one server of this product, version and settings this process starts (on first use)."""
+    key = (server_class, version or server_class.default_version, tuple(sorted((extra_env or {}).items())))
+    with _shared_lock:
+        if key not in _shared:
+            _shared[key] = server_class(version=version, extra_env=extra_env)
+        return _shared[key]
+
+
+def resident_mb(pid: int) -> float:
+    """A process's resident memory in MiB (Linux /proc; 0 where it cannot be read)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        pass
+    return 0.0
+
+
+class ServedTarget(Boto3Target):
+    """A Boto3Target whose endpoint is a server of `server_class` (see the module docstring)."""
+
+    server_class: type[EmulatorServer] = EmulatorServer
+    #: settings the server runs with for this target (e.g. AUTH=true)
+    server_settings: dict[str, str] = {}
+    #: an environment variable naming a running server to use instead of starting one
+    endpoint_env: str | None = None
+    max_rss_env = ""
+
+    def __init__(self, endpoint: str | None = None, version: str | None = None) -> None:
+        super().__init__()
+        self.version = version or self.server_class.default_version
+        self._given = endpoint or (os.environ.get(self.endpoint_env) if self.endpoint_env else None) or None
+        self._runs = 0
+        self.restarts = 0
+        env = self.max_rss_env or f"ROLECALL_{self.server_class.product.upper()}_MAX_RSS_MB"
+        try:
+            self.max_rss_mb = int(os.environ.get(env, "3072"))
+        except ValueError:
+            raise TargetUnavailable(f"{self.name}: {env} must be a number of MiB, not {os.environ[env]!r}") from None
+
+    def server(self) -> EmulatorServer:
+        return shared_server(self.server_class, self.version, self.settings())
+
+    def settings(self) -> dict[str, str]:
+        return dict(self.server_settings)
+
+    def open(self) -> None:
+        if self.endpoint_url is not None:
+            return
+        try:
+            if self._given:
+                self.server_class(version=self.version).wait_healthy(self._given, timeout=15)
+                self.endpoint_url = self._given.rstrip("/")
+            else:
+                self.endpoint_url = self.server().start()
+        except ServerUnavailable as exc:
+            raise TargetUnavailable(f"{self.name}: {exc}") from None
+
+    def begin(self, names) -> None:
+        self._runs += 1
+        if self._given or self._runs % CHECK_EVERY:
+            return
+        server = self.server()
+        if server.pid is None or resident_mb(server.pid) <= self.max_rss_mb:
+            return
+        self.restart(f"restart after {self.max_rss_mb} MiB")
+
+    def restart(self, why: str) -> None:
+        """Stop the server this process started and start a fresh one (empty state)."""
+        server = self.server()
+        server.stop()
+        server.port = None  # a fresh port: the old one may linger in TIME_WAIT
+        try:
+            self.endpoint_url = server.start()
+        except ServerUnavailable as exc:
+            raise TargetUnavailable(f"{self.name}: {why}: {exc}") from None
+        self._clients.clear()
+        self.restarts += 1
+
+    def close(self) -> None:
+        # The shared server lives until the process exits (other targets may still use it).
+        self._clients.clear()
+
+    def admin(self, account_id: str) -> Credentials:
+        return Credentials(account_id, "test", account=account_id, label=f"admin:{account_id}")
