@@ -1,6 +1,7 @@
 """Examples per second per target and property, with Hypothesis's share separated from the targets'.
 
     .venv/bin/python benchmarks/examples_per_second.py [--examples 20] [--repeats 3] [--target moto ...]
+    .venv/bin/python benchmarks/examples_per_second.py --target moto --target ministack+auth --target localemu ...
 
 For each property of the catalogue the same seeded examples (Hypothesis's generate phase,
 no database) are timed four ways, in one run:
@@ -11,7 +12,9 @@ no database) are timed four ways, in one run:
            i.e. what `rolecall run` does per example before any shrinking
 `hyp` = full - oracle - target: what the search costs beyond running the scenarios (noisy:
 a difference of medians); `draw %` = draw / full, the same share measured directly.
-Medians over `--repeats` (LocalStack: `--localstack-repeats`, fewer examples: it is slow).
+Medians over `--repeats` (the slow servers, LocalStack 4.x and LocalEmu, whose budget share is
+a tenth: `--localstack-repeats`, fewer examples). The last table is each target's own cost per
+example (`target` / examples) side by side with moto's, when moto is among the targets.
 """
 from __future__ import annotations
 
@@ -26,7 +29,7 @@ from rolecall.conformance import CATALOGUE
 from rolecall.engine import compare_once
 from rolecall.targets import load_target
 
-TARGETS = ("moto", "moto+auth", "localstack")
+TARGETS = ("moto", "moto+auth", "localstack", "localstack@2026.3.0", "ministack", "ministack+auth", "localemu")
 
 
 def _loop(prop, n: int, seed: int, body) -> float:
@@ -56,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--localstack-examples", type=int, default=8)
     ap.add_argument("--localstack-repeats", type=int, default=1)
     ap.add_argument("--seed", type=int, default=SEED)
-    ap.add_argument("--target", action="append", choices=TARGETS, help="default: all three")
+    ap.add_argument("--target", action="append", choices=TARGETS, help="default: moto, moto+auth, localstack")
     ap.add_argument("--property", action="append", metavar="NAME", help="default: every property")
     args = ap.parse_args(argv)
     if min(args.examples, args.repeats, args.localstack_examples, args.localstack_repeats) < 1:
@@ -64,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     props = [p for p in CATALOGUE if not args.property or p.name in args.property]
     if not props:
         ap.error(f"no property named {args.property} (known: {', '.join(p.name for p in CATALOGUE)})")
-    specs = args.target or list(TARGETS)
+    specs = args.target or list(TARGETS[:3])
     header("examples per second: Hypothesis draws vs oracle vs target")
     print(f"# seed {args.seed}; medians over repeats; times in ms for the whole batch of examples")
     oracle = load_target("reference")
@@ -78,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     totals: dict[str, dict[str, float]] = {}
     for prop in props:
         for spec, target in targets.items():
-            slow = spec == "localstack"
+            slow = target.budget_scale <= 0.1
             n = args.localstack_examples if slow else args.examples
             reps = args.localstack_repeats if slow else args.repeats
             scenarios = draw(prop, n, args.seed)
@@ -108,6 +111,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{'(all)':<36}{spec:<11}{t['n']:>4.0f}{t['draw']:>8.0f}{t['oracle']:>8.0f}{t['target']:>8.0f}"
               f"{t['full']:>9.0f}{hyp:>7.0f}{t['n'] / t['full'] * 1e3:>7.1f}{t['draw'] / t['full']:>7.0%}"
               f"{t['target'] / t['full']:>9.0%}")
+    print("# each target's own cost per example (target ms / examples), side by side")
+    moto_ms = totals["moto"]["target"] / totals["moto"]["n"] if "moto" in totals else None
+    print(f"{'target':<22}{'ms/example':>11}{'x moto':>8}{'budget share':>14}")
+    for spec, t in totals.items():
+        ms = t["target"] / t["n"]
+        ratio = f"{ms / moto_ms:>8.1f}" if moto_ms else f"{'':>8}"
+        print(f"{spec:<22}{ms:>11.1f}{ratio}{targets[spec].budget_scale:>14.2f}")
     for target in targets.values():
         target.close()
     oracle.close()

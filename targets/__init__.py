@@ -2,11 +2,16 @@
 
 A name is one of the built-ins below, an import path `package.module:factory`, or a name
 another package registers in the entry-point group `rolecall.targets`. A factory takes
-keyword options (e.g. `endpoint`) and returns a `Target`.
+keyword options (e.g. `endpoint`) and returns a `Target`. `name@version` (`moto@5.1.0`,
+`localstack@2026.3.0`, `ministack@1.5.33`) asks a factory that takes a `version` for that
+version of its emulator, installed in a cached environment of its own.
 """
 from __future__ import annotations
 
+import functools
 import importlib
+import inspect
+import re
 from importlib.metadata import entry_points
 from typing import Any, Callable
 
@@ -18,8 +23,14 @@ BUILTIN = {
     "moto": "rolecall.targets.moto:moto",
     "moto+auth": "rolecall.targets.moto:moto_auth",
     "localstack": "rolecall.targets.localstack:localstack",
+    "ministack": "rolecall.targets.ministack:ministack",
+    "ministack+auth": "rolecall.targets.ministack:ministack_auth",
+    "localemu": "rolecall.targets.localemu:localemu",
+    "endpoint": "rolecall.targets.endpoint:endpoint",
     "aws": "rolecall.targets.aws:aws",
 }
+# a version as pip spells one (PEP 440 public versions, loosely)
+_VERSION = re.compile(r"[0-9][0-9A-Za-z.+!-]*")
 #: the targets `rolecall run` uses when none is named: everything that runs on this machine
 LOCAL_DEFAULT = ("moto", "moto+auth", "localstack")
 
@@ -38,6 +49,18 @@ def known_targets() -> list[str]:
 
 
 def _factory(spec: str) -> Callable[..., Target]:
+    if "@" in spec and ":" not in spec:
+        name, _, version = spec.partition("@")
+        factory = _factory(name)
+        try:
+            takes_version = "version" in inspect.signature(factory).parameters
+        except (TypeError, ValueError):
+            takes_version = False
+        if not takes_version:
+            raise UnknownTarget(f"target {name!r} has no versions to choose from (in {spec!r})")
+        if not _VERSION.fullmatch(version):
+            raise UnknownTarget(f"target {spec!r}: {version!r} is not a version (e.g. {name}@1.2.3)")
+        return functools.partial(factory, version=version)
     if spec in BUILTIN:
         spec = BUILTIN[spec]
     elif ":" not in spec:
@@ -64,4 +87,6 @@ def load_target(spec: str, **options: Any) -> Target:
         raise UnknownTarget(f"target {spec!r}: factory returned {type(target).__name__}, not a rolecall Target")
     if spec not in BUILTIN and ":" in spec and target.name == "target":
         target.name = spec
+    elif "@" in spec and ":" not in spec:
+        target.name = spec  # results name the version that ran
     return target

@@ -31,6 +31,8 @@ def snake_case(action: str) -> str:
 class Boto3Target(Target):
     region = "us-east-1"
     endpoint_url: str | None = None
+    #: TLS verification of the endpoint: None (the default CA bundle) or a CA bundle's path
+    verify: str | None = None
     connect_timeout = 5
     read_timeout = 30
 
@@ -57,7 +59,7 @@ class Boto3Target(Target):
         client = self._clients.get(key)
         if client is None:
             client = self._session.client(
-                service, region_name=self.region, endpoint_url=self.endpoint_url, config=self._config,
+                service, region_name=self.region, endpoint_url=self.endpoint_url, config=self._config, verify=self.verify,
                 aws_access_key_id=creds.access_key_id, aws_secret_access_key=creds.secret_access_key,
                 aws_session_token=creds.session_token)
             if self.share_clients:

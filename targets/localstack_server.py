@@ -47,9 +47,11 @@ REQUIRED_SERVICES = ("iam", "sts", "s3")
 _READY_STATES = ("available", "running")
 
 # `[runtime]` brings rolo, moto-ext, hypercorn, twisted...: without it the server exits with
-# "No module named 'rolo'". The other pins keep the 4.x releases importable on Python 3.13
-# (2026.3.0 needs none).
-_EXTRA_PINS_4X = ("cbor2<6", "pyopenssl<24.3", "cryptography<44", "service_identity")
+# "No module named 'rolo'". The other pins keep it importable on Python 3.13, 2026.3.0 too:
+# with cbor2 6 its runtime components do not load ("No module named 'cbor2._decoder'"), and
+# with pyOpenSSL 24.3 its TLS certificate cannot be made ("'X509' object has no attribute
+# 'add_extensions'").
+_EXTRA_PINS = ("cbor2<6", "pyopenssl<24.3", "cryptography<44", "service_identity")
 _MODULE = "localstack.runtime.main"
 
 #: LocalStack's errors are the emulator servers' (one line); the old name stays for callers
@@ -58,8 +60,7 @@ _die_with_parent = die_with_parent  # rolecall.lanes uses it
 
 
 def _requirements(version: str) -> list[str]:
-    pins = _EXTRA_PINS_4X if version.split(".")[0] in ("3", "4") else ()
-    return [f"localstack-core[runtime]=={version}", *pins]
+    return [f"localstack-core[runtime]=={version}", *_EXTRA_PINS]
 
 
 def _not_ready(doc: dict, services: tuple[str, ...] = REQUIRED_SERVICES) -> dict[str, str]:
@@ -141,7 +142,9 @@ class LocalStackServer(EmulatorServer):
         return _requirements(self.version)
 
     def import_check(self) -> str:
-        return "import rolo, localstack.config, localstack.runtime.main"
+        # the runtime's components (what the missing pins broke) and the TLS API it uses
+        return ("import rolo, localstack.config, localstack.runtime.main, localstack.aws.components; "
+                "from OpenSSL.crypto import X509; X509.add_extensions")
 
     def env(self, port: int, workdir: Path) -> dict[str, str]:
         return server_env(port, workdir)

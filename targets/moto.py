@@ -86,8 +86,16 @@ class MotoAuthTarget(MotoTarget):
     authorization = ENFORCED
 
 
-def moto() -> MotoTarget:
-    return MotoTarget()
+def moto(version: str | None = None):
+    """moto in process; `moto@VERSION` of another version than rolecall's own runs as moto's
+    server from an environment of its own (targets/moto_server.py)."""
+    from importlib.metadata import version as installed
+
+    if version is None or version == installed("moto"):
+        return MotoTarget()
+    from rolecall.targets.moto_server import MotoServerTarget
+
+    return MotoServerTarget(version=version)
 
 
 def moto_auth() -> MotoAuthTarget:

@@ -78,6 +78,15 @@ class ServedTarget(Boto3Target):
     def settings(self) -> dict[str, str]:
         return dict(self.server_settings)
 
+    def provision(self) -> None:
+        """Install this version's environment now if it is missing (nothing is started)."""
+        if self._given:
+            return
+        try:
+            self.server().ensure_venv()
+        except ServerUnavailable as exc:
+            raise TargetUnavailable(f"{self.name}: {exc}") from None
+
     def open(self) -> None:
         if self.endpoint_url is not None:
             return
