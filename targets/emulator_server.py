@@ -52,8 +52,8 @@ PRODUCTS = {
     "moto": "rolecall.targets.moto_server:MotoServer",
 }
 #: what `install` prepares with no argument: the default version of each server product
-#: that CI starts (moto's default runs in process and needs no venv)
-INSTALL_DEFAULT = ("localstack", "localstack@2026.3.0", "ministack", "localemu")
+#: that CI starts, and moto 5.1.0 (moto's own version runs in process and needs no venv)
+INSTALL_DEFAULT = ("localstack", "localstack@2026.3.0", "ministack", "localemu", "moto@5.1.0")
 
 
 class ServerUnavailable(Exception):

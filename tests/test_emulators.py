@@ -1,6 +1,6 @@
 """The emulators rolecall starts besides LocalStack 4.14 (MiniStack with and without AUTH,
-LocalEmu with IAM enforcement, LocalStack 2026.3.0), each started for real from its own
-cached environment (`./dev test` installs them), and the endpoint target."""
+LocalEmu with IAM enforcement, LocalStack 2026.3.0, moto 5.1.0 as a server), each started
+for real from its own cached environment (`./dev test` installs them), and the endpoint target."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.localstack  # needs the emulators' environments, as Loc
 
 NO_POLICY = ROOT / "scenarios" / "same-account" / "no-policy-is-implicit-deny.json"
 ROOT_USER = ROOT / "scenarios" / "identity" / "root-user.json"
-SERVED = ["ministack", "ministack+auth", "localemu", "localstack@2026.3.0"]
+SERVED = ["ministack", "ministack+auth", "localemu", "localstack@2026.3.0", "moto@5.1.0"]
 
 
 def _python313_or_skip() -> None:
