@@ -46,6 +46,7 @@ class EndpointTarget(Boto3Target):
     # nothing is known about its cost: a server-backed emulator is assumed as slow as LocalStack
     budget_scale = 0.1
     minimise_replays = 2
+    explain_replays = 6
 
     def __init__(self, url: str, accounts: str = "access-key", admin: str = "{account}:test",
                  authorization: str = "unknown", name: str | None = None, ca_bundle: str | None = None) -> None:

@@ -92,6 +92,7 @@ class LocalEmuTarget(ServedTarget):
     # (localemu/aws/patches.py, load_aws_managed_policies), so it gets LocalStack 4.x's share
     budget_scale = 0.1
     minimise_replays = 2
+    explain_replays = 6
 
     def allocate_account(self, logical: str, pinned: str | None) -> str:
         if pinned:

@@ -57,7 +57,7 @@ class LocalStackTarget(ServedTarget):
             # localstack-core 2026.x runs IAM and STS on its own providers (not moto) and
             # builds no managed policies per account: an example costs a fraction of 4.x's
             # (docs/performance.md), so it searches with half of moto's budget
-            self.budget_scale, self.minimise_replays = 0.5, 10
+            self.budget_scale, self.minimise_replays, self.explain_replays = 0.5, 10, 12
 
 
 def localstack(endpoint: str | None = None, version: str | None = None) -> LocalStackTarget:
