@@ -1,4 +1,6 @@
 """LocalStack (community, host mode): a real server process that rolecall starts and stops.
+`localstack` is 4.14.0; `localstack@2026.3.0` (any `localstack@VERSION`) that version of
+`localstack-core`, from a venv of its own.
 
 With no endpoint, one server is started per process on a free loopback port, from its own
 virtual environment (see localstack_server.py), and stopped at exit. `--localstack-endpoint
@@ -54,9 +56,10 @@ class LocalStackTarget(ServedTarget):
         self.endpoint_env = ENDPOINT_ENV if (version or DEFAULT_VERSION) == DEFAULT_VERSION else None
         super().__init__(endpoint, version)
         if self.version != DEFAULT_VERSION and self.version.split(".")[0] not in ("3", "4"):
-            # localstack-core 2026.x runs IAM and STS on its own providers (not moto) and
-            # builds no managed policies per account: an example costs a fraction of 4.x's
-            # (docs/performance.md), so it searches with half of moto's budget
+            # localstack-core 2026.x runs IAM and STS on its own providers (not moto), which
+            # record an AWS managed policy in an account only once it is attached
+            # (localstack/services/iam/provider.py): an example costs about what it costs moto,
+            # a quarter of 4.x's (docs/performance.md), so it searches with half of moto's budget
             self.budget_scale, self.minimise_replays, self.explain_replays = 0.5, 10, 12
 
 
