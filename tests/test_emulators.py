@@ -9,7 +9,6 @@ import os
 import random
 import socket
 import subprocess
-import sys
 import time
 
 import pytest
