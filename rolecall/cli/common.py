@@ -47,6 +47,56 @@ class _Workers(click.ParamType):
 WORKERS = _Workers()
 
 
+TARGET_OPTION_HELP = ("An option of a target, KEY=VALUE (repeat for several): e.g. url=URL for the endpoint "
+                      "target (docs/targets.md).")
+
+
+def target_options(pairs, specs: list[str], localstack_endpoint: str | None) -> dict:
+    """The options targets are made with: `--localstack-endpoint` as `endpoint`, and each
+    `--target-option KEY=VALUE`. A key no named target takes, or a value a target refuses, is
+    one line (exit 2) before any work: every target is built here (nothing is started), and a
+    version named in a spec (`ministack@1.5.33`) is installed now if it is missing."""
+    import inspect
+
+    from rolecall.outcome import TargetUnavailable
+    from rolecall.pool import make_target
+    from rolecall.targets import UnknownTarget, _factory
+
+    options: dict = {"endpoint": localstack_endpoint}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        key = key.strip()
+        if not sep or not key.isidentifier():
+            raise UserError(f"--target-option {pair!r}: expected KEY=VALUE (e.g. url=http://127.0.0.1:4566)")
+        options[key] = value
+    accepted: set[str] = set()
+    for spec in specs:
+        try:
+            accepted |= set(inspect.signature(_factory(spec)).parameters)
+        except UnknownTarget as exc:
+            raise UserError(str(exc)) from None
+        except (TypeError, ValueError):
+            pass
+    for pair in pairs:
+        key = pair.partition("=")[0].strip()
+        if key not in accepted:
+            raise UserError(f"--target-option {key}: no target of this run takes it "
+                            f"(targets: {', '.join(specs)}; see docs/targets.md)")
+    for spec in specs:
+        try:
+            target = make_target(spec, options)
+        except TargetUnavailable:
+            continue  # reported by the run as that target's error, as before
+        except ValueError as exc:  # UnknownTarget, a bad option value
+            raise UserError(f"{spec}: {exc}") from None
+        if "@" in spec and hasattr(target, "provision"):
+            try:  # a version asked for by name: install it now, or say why it cannot be
+                target.provision()
+            except TargetUnavailable as exc:
+                raise UserError(str(exc)) from None
+    return options
+
+
 def targets_help() -> str:
     from rolecall.targets import BUILTIN
 

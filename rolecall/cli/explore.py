@@ -15,7 +15,8 @@ from pathlib import Path
 
 import click
 
-from rolecall.cli.common import EXIT_ERROR, EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK, STRICTNESS, UserError
+from rolecall.cli.common import (EXIT_ERROR, EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK, STRICTNESS, TARGET_OPTION_HELP, UserError,
+                                 target_options)
 from rolecall.conformance import select
 from rolecall.engine import PROFILES, Cell
 from rolecall.events import TargetLost
@@ -57,7 +58,9 @@ def merge(into, cell) -> None:
 @click.option("--strictness", type=STRICTNESS, default="code")
 @click.option("--report-dir", type=click.Path(path_type=Path), default=Path("reports"), show_default=True)
 @click.option("--localstack-endpoint", metavar="URL")
-def explore(hours, targets, oracle, features, examples_per_pass, strictness, report_dir, localstack_endpoint):
+@click.option("--target-option", "target_option_pairs", multiple=True, metavar="KEY=VALUE", help=TARGET_OPTION_HELP)
+def explore(hours, targets, oracle, features, examples_per_pass, strictness, report_dir, localstack_endpoint,
+            target_option_pairs):
     """Search for a long time; the report is rewritten as divergences are confirmed."""
     props = select(None, list(features) or None)
     if not props:
@@ -66,7 +69,7 @@ def explore(hours, targets, oracle, features, examples_per_pass, strictness, rep
     if problem:
         raise UserError(problem)
     specs = list(targets) or list(LOCAL_DEFAULT)
-    pool = TargetPool({"endpoint": localstack_endpoint})
+    pool = TargetPool(target_options(target_option_pairs, [*specs, oracle], localstack_endpoint))
     try:
         for spec in [oracle, *specs]:  # all of them before the first hour of search
             pool.get(spec)

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from rolecall import interrupts
-from rolecall.cli.common import EXIT_FAIL, EXIT_OK, UserError, targets_help
+from rolecall.cli.common import EXIT_FAIL, EXIT_OK, TARGET_OPTION_HELP, UserError, target_options, targets_help
 from rolecall.outcome import TargetUnavailable, matches_expectation
 from rolecall.pool import TargetPool
 from rolecall.scenario import load
@@ -31,13 +31,15 @@ ORACLE = "reference"
 @click.option("--explain", is_flag=True,
               help="Show the reference model's answer and decision trace beside each step's answer.")
 @click.option("--localstack-endpoint", metavar="URL", help="Use a running LocalStack instead of starting one.")
+@click.option("--target-option", "target_option_pairs", multiple=True, metavar="KEY=VALUE", help=TARGET_OPTION_HELP)
 def replay(files: tuple[Path, ...], target_spec: str, as_json: bool, explain: bool,
-           localstack_endpoint: str | None) -> None:
+           localstack_endpoint: str | None, target_option_pairs: tuple[str, ...]) -> None:
     """Run scenario files on a target and check their expectations."""
     scenarios = [load(f) for f in _expand(files)]
     failed = False
     documents = []
-    with TargetPool({"endpoint": localstack_endpoint}) as pool:
+    options = target_options(target_option_pairs, [target_spec], localstack_endpoint)
+    with TargetPool(options) as pool:
         target = _get(pool, target_spec)
         reference = _get(pool, ORACLE) if explain and target_spec != ORACLE else None
         for scenario in scenarios:

@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from rolecall import interrupts
-from rolecall.cli.common import (EXIT_ERROR, EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK, STRICTNESS, WORKERS, UserError,
-                                 progress_listener)
+from rolecall.cli.common import (EXIT_ERROR, EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK, STRICTNESS, TARGET_OPTION_HELP,
+                                 WORKERS, UserError, progress_listener, target_options)
 from rolecall.conformance import select
 from rolecall.engine import PROFILES
 from rolecall.events import Note
@@ -40,11 +40,12 @@ from rolecall.targets import LOCAL_DEFAULT, UnknownTarget, _factory
 @click.option("--baseline", type=click.Path(path_type=Path), help="Gate against this baseline folder.")
 @click.option("--strict", is_flag=True, help="With --baseline: a finding whose pinned scenario agrees now (fixed) fails.")
 @click.option("--localstack-endpoint", metavar="URL", help="Use a running LocalStack instead of starting one.")
+@click.option("--target-option", "target_option_pairs", multiple=True, metavar="KEY=VALUE", help=TARGET_OPTION_HELP)
 @click.option("--workers", type=WORKERS, default="auto", show_default=True,
               help="Worker processes running targets side by side (auto: one per CPU; 1: one after another).")
 @click.option("-v", "--verbose", is_flag=True, help="Also print the property matrix, every divergence and the coverage.")
 def run(targets, oracle, profile, properties, features, strictness, seed, max_examples, report_dir, baseline,
-        strict, localstack_endpoint, workers, verbose) -> None:
+        strict, localstack_endpoint, target_option_pairs, workers, verbose) -> None:
     """Search every property on each target for divergences from the oracle; write a report.
 
     Prints the findings (one line per target behaviour that differs from AWS). With --baseline,
@@ -74,7 +75,7 @@ def run(targets, oracle, profile, properties, features, strictness, seed, max_ex
         except LedgerError as exc:
             raise UserError(str(exc)) from None
 
-    options = {"endpoint": localstack_endpoint}
+    options = target_options(target_option_pairs, [*target_specs, oracle], localstack_endpoint)
     replays = []
 
     def pinned_replays(pool, emit) -> None:
