@@ -32,7 +32,7 @@ from rolecall.engine import Cell, Profile, Property
 from rolecall.events import CellFinished, Listener, TargetLost
 from rolecall.pool import TargetPool, make_target
 from rolecall.spine import AfterCell, run_cell
-from rolecall.targets.localstack_server import _die_with_parent
+from rolecall.targets.emulator_server import die_with_parent as _die_with_parent
 
 #: how long lanes get to report after an interrupt before they are terminated
 INTERRUPT_GRACE_S = 60.0
