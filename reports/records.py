@@ -38,7 +38,7 @@ def property_meta(name: str, behaviour: str = "") -> dict:
 def reason_sources() -> dict[str, str]:
     """The oracle's reason labels -> the AWS page behind each."""
     try:
-        from rolecall.targets.reference.evaluation import REASONS
+        from rolecall.rules import REASONS
     except Exception:  # noqa: BLE001 - only used to link labels
         return {}
     return dict(REASONS)

@@ -19,6 +19,7 @@ from typing import Any, Callable, Iterator
 
 from rolecall.compare import LEVELS, Divergence, first_difference, level_of
 from rolecall.outcome import ERROR, OK, Run
+from rolecall.rules import REASONS, RULES
 from rolecall.scenario import Scenario, ScenarioError, from_dict
 
 # Directions of a finding: which way the target is wrong.
@@ -679,18 +680,10 @@ _VALIDATION = re.compile(r"at '([A-Za-z.]+)' failed to satisfy constraint: Membe
 
 
 def _rule_text(label: str) -> str:
-    try:
-        from rolecall.targets.reference.evaluation import RULES
-    except ImportError:  # pragma: no cover - the reference model ships with rolecall
-        return ""
     return RULES.get(label, "")
 
 
 def _rule_source(label: str) -> str:
-    try:
-        from rolecall.targets.reference.evaluation import REASONS
-    except ImportError:  # pragma: no cover
-        return ""
     return REASONS.get(label, "")
 
 
