@@ -10,6 +10,7 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 from rolecall.scenario import FORMAT, Scenario, from_dict
+from rolecall.strategies.world import NEAR_MISS_DIRECTIONS, near_name
 
 V = "2012-10-17"
 CALLER_NAMES = ("bob", "alice")
@@ -20,10 +21,17 @@ def _doc(*statements: dict) -> dict:
 
 
 @st.composite
+def near_user(draw, caller: str) -> str:
+    """A user name one edit from the caller's, in a direction drawn uniformly."""
+    return near_name(caller, draw(st.sampled_from(NEAR_MISS_DIRECTIONS)))
+
+
+@st.composite
 def trust_principals(draw, caller_account: str, caller: str, role_account: str) -> tuple[dict, str]:
     """A trust policy's Principal and a label for what it names, relative to the caller:
-    the caller itself, its account (ARN or id), a near-miss user, another account, a service;
-    the forms naming the caller twice as often as each other form."""
+    the caller itself, its account (ARN or id), a near-miss user (its name longer or shorter
+    than the caller's, with a character before it or without its first: `near_user`), another
+    account, a service; the forms naming the caller twice as often as each other form."""
     # the forms that name the caller come twice: about half of the trust policies name it
     kind = draw(st.sampled_from(["caller", "caller-account-root", "caller-account-id", "near-miss-user",
                                  "other-account", "service", "wildcard", "caller", "caller-account-root",
@@ -32,7 +40,7 @@ def trust_principals(draw, caller_account: str, caller: str, role_account: str) 
         "caller": {"AWS": f"{{{{{caller_account}:user/{caller}}}}}"},
         "caller-account-root": {"AWS": f"arn:aws:iam::{{{{{caller_account}}}}}:root"},
         "caller-account-id": {"AWS": f"{{{{{caller_account}}}}}"},
-        "near-miss-user": {"AWS": f"{{{{{caller_account}:user/{caller}by}}}}"},
+        "near-miss-user": {"AWS": f"{{{{{caller_account}:user/{draw(near_user(caller))}}}}}"},
         "other-account": {"AWS": f"arn:aws:iam::{{{{{'C' if role_account != 'C' and caller_account != 'C' else 'D'}}}}}:root"},
         "service": {"Service": "ec2.amazonaws.com"},
         "wildcard": {"AWS": "*"},
@@ -66,7 +74,7 @@ def assume_role_scenarios(draw) -> Scenario:
     caller = draw(st.sampled_from(CALLER_NAMES))
     role_path = draw(st.sampled_from(["/", "/app/"]))
     role_ref = "{{A:role/target}}"
-    principal, _ = draw(trust_principals(caller_account, caller, "A"))
+    principal, kind = draw(trust_principals(caller_account, caller, "A"))
     effect_deny = draw(st.integers(0, 9)) == 0
     statements = [{"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"}]
     external = draw(st.sampled_from([None, None, "ext-1"]))
@@ -76,7 +84,9 @@ def assume_role_scenarios(draw) -> Scenario:
         statements.append({"Effect": "Deny", "Principal": {"AWS": f"{{{{{caller_account}:user/{caller}}}}}"},
                            "Action": "sts:AssumeRole"})
     accounts: dict = {"A": {"roles": {"target": {"trust": _doc(*statements), "path": role_path}}}}
-    users = {caller: {"policies": draw(identity_policies(role_ref))}, f"{caller}by": {}}
+    users = {caller: {"policies": draw(identity_policies(role_ref))}}
+    if kind == "near-miss-user":  # IAM refuses a trust policy naming a user that does not exist
+        users[principal["AWS"].rsplit("/", 1)[1].rstrip("}")] = {}
     accounts.setdefault(caller_account, {})["users"] = users
     accounts.setdefault("C", {})
     accounts.setdefault("D", {})

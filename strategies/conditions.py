@@ -7,6 +7,11 @@ https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_con
 https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_multi-value-conditions.html
 https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html
 
+Condition key names are matched without regard to case ("Context key names are not
+case-sensitive. For example, including the aws:SourceIP context key is equivalent to testing
+for AWS:SourceIp", https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition.html),
+so a block's key names are written in another case once in four (`key_case`).
+
 Only keys whose presence AWS documents the same way for every caller the strategies use
 are drawn (no aws:SourceIp, aws:TokenIssueTime, aws:MultiFactorAuthPresent: the reference
 model does not populate those). Times are compared with dates far in the past or future,
@@ -19,8 +24,8 @@ from typing import Callable
 
 from hypothesis import strategies as st
 
-from rolecall.strategies._draw import coin, pick
-from rolecall.strategies.world import Entity, SessionOf
+from rolecall.strategies._draw import coin, one_in, pick
+from rolecall.strategies.world import NEAR_MISS_DIRECTIONS, Entity, SessionOf, near_name
 
 PAST, FUTURE = "2001-01-01T00:00:00Z", "2099-12-31T23:59:59Z"
 PAST_EPOCH, FUTURE_EPOCH = "978307200", "4102444799"
@@ -31,16 +36,18 @@ BLOB = "cmVk"  # base64 of "red": a tag value BinaryEquals compares byte for byt
 
 @dataclass
 class Context:
-    """What a request carries: single-valued keys, multivalued keys, and keys it lacks."""
+    """What a request carries: single-valued keys, multivalued keys, and keys it lacks;
+    `principal` is the caller's user, or its session's role (for ARN near misses)."""
 
     single: dict[str, str] = field(default_factory=dict)
     multi: dict[str, list[str]] = field(default_factory=dict)
     absent: list[str] = field(default_factory=lambda: list(ALWAYS_ABSENT))
     is_user: bool = False
+    principal: Entity | None = None
 
     def copy(self) -> "Context":
         return Context(dict(self.single), {k: list(v) for k, v in self.multi.items()}, list(self.absent),
-                       self.is_user)
+                       self.is_user, self.principal)
 
 
 def principal_context(principal: Entity | SessionOf, tags: dict | None = None,
@@ -48,6 +55,7 @@ def principal_context(principal: Entity | SessionOf, tags: dict | None = None,
     """The keys a user's or role session's request carries (condition-keys page)."""
     ctx = Context()
     tags = tags or {}
+    ctx.principal = principal if isinstance(principal, Entity) else principal.role
     if isinstance(principal, Entity):
         ctx.is_user = True
         ctx.single.update({"aws:username": principal.name, "aws:PrincipalArn": principal.ref,
@@ -124,12 +132,16 @@ def _string(ctx: Context, want: bool, draw) -> dict | None:
                    ("StringEqualsIgnoreCase", flipped or v), ("StringLike", v[:1] + "*"),
                    ("StringLike", "*"), ("StringNotLike", o + "*"), ("StringEqualsIfExists", v),
                    ("StringNotEqualsIgnoreCase", o)]
+        if len(v) > 1:  # the value without its last character is not equal to it
+            options.append(("StringNotEquals", v[:-1]))
     else:
         options = [("StringEquals", o), ("StringNotEquals", v), ("StringNotEqualsIgnoreCase", flipped or v),
                    ("StringLike", v + "?"), ("StringNotLike", "*"), ("StringEqualsIgnoreCase", o),
                    ("StringEqualsIfExists", o)]
         if flipped:
             options.append(("StringEquals", flipped))
+        if len(v) > 1:  # near misses in both directions: a prefix, a suffix, a longer value
+            options += [("StringEquals", v[:-1]), ("StringLike", v[1:]), ("StringEquals", "x" + v)]
     op, value = pick(draw, options)
     return {op: {key: value}}
 
@@ -169,8 +181,25 @@ def _arn(ctx: Context, want: bool, draw) -> dict | None:
     else:
         options = [("ArnEquals", f"arn:aws:iam::{acct}:root"), ("ArnNotLike", f"arn:aws:iam::{acct}:*"),
                    ("ArnLike", f"arn:aws:iam::{stranger}:*"), ("ArnNotEquals", arn)]
+    near = arn_near_misses(ctx.principal) if ctx.principal is not None else []
+    if near:
+        # ARN operators compare case-sensitively, path included: a near miss in any direction misses
+        # (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_ARN)
+        options += ([("ArnNotEquals", pick(draw, near)[1])] if want else
+                    [("ArnEquals", pick(draw, near)[1]), ("ArnLike", pick(draw, near)[1])])
     op, value = pick(draw, options)
     return {op: {"aws:PrincipalArn": value}}
+
+
+def arn_near_misses(entity: Entity) -> list[tuple[str, str]]:
+    """(direction, ARN) pairs that differ from `entity`'s ARN by one edit of its name (longer,
+    shorter, prefixed, suffix), the case of its name, or its path; spelled out, not references,
+    so the world need not hold them (condition values and Resources name nothing IAM checks)."""
+    name = entity.name
+    out = [(d, entity.arn(name=near_name(name, d))) for d in NEAR_MISS_DIRECTIONS]
+    out.append(("case", entity.arn(name=name.capitalize() if name != name.capitalize() else name.lower())))
+    out.append(("path", entity.arn(path="/app/" if entity.path == "/" else "/")))
+    return out
 
 
 def _numeric(ctx: Context, want: bool, draw) -> dict | None:
@@ -269,11 +298,32 @@ FAMILIES: dict[str, Family] = {
 }
 
 
+KEY_CASES = ("as-written", "lower", "upper", "swapped")
+
+
+def recase_key(key: str, how: str) -> str:
+    """`key` with its name (up to a `/tag-key` part, kept as written) in another case:
+    "lower" aws:principalarn, "upper" AWS:PRINCIPALARN, "swapped" AWS:pRINCIPALaRN."""
+    name, slash, rest = key.partition("/")
+    name = {"as-written": name, "lower": name.lower(), "upper": name.upper(), "swapped": name.swapcase()}[how]
+    return name + slash + rest
+
+
+def key_case(draw, block: dict) -> dict:
+    """`block` with its condition-key names written in another case once in four draws (AWS
+    matches them without regard to case); shrinks towards the keys as written."""
+    if not one_in(draw, 4):
+        return block
+    how = pick(draw, KEY_CASES[1:])
+    return {op: {recase_key(k, how): v for k, v in keys.items()} for op, keys in block.items()}
+
+
 def condition_block(draw, ctx: Context, want: bool) -> dict:
     """One Condition block that holds on `ctx` (`want=True`) or fails on it, from an operator
-    family drawn uniformly (Date when the drawn family needs what the context lacks)."""
+    family drawn uniformly (Date when the drawn family needs what the context lacks), its key
+    names in another case once in four."""
     name = pick(draw, _FAMILY_NAMES)
-    return FAMILIES[name](ctx, want, draw) or _date(ctx, want, draw)
+    return key_case(draw, FAMILIES[name](ctx, want, draw) or _date(ctx, want, draw))
 
 
 _FAMILY_NAMES = tuple(sorted(FAMILIES))
@@ -289,5 +339,6 @@ def merge(*blocks: dict) -> dict:
         for op, keys in b.items():
             target = out.setdefault(op, {})
             for k, v in keys.items():
-                target.setdefault(k, v)
+                if k.lower() not in {t.lower() for t in target}:  # key names are case-insensitive
+                    target[k] = v
     return out

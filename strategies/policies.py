@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from rolecall.strategies._draw import coin, one_in, pick, upto
 from rolecall.strategies.conditions import Context, condition_block, merge
 from rolecall.strategies.principals import ACCOUNT, ANY, DIRECT, Subject, principal_element
-from rolecall.strategies.world import NEAR_MISS, Entity, doc, other_account
+from rolecall.strategies.world import NEAR_MISS_DIRECTIONS, Entity, doc, near_name, other_account
 
 SIBLINGS = {
     "s3:GetObject": ("s3:PutObject", "s3:DeleteObject"),
@@ -36,17 +36,19 @@ SIBLINGS = {
 def action_forms(action: str, *, trust: bool = False, bucket: bool = False
                  ) -> tuple[list[tuple[str, Any]], list[tuple[str, Any]]]:
     """(matching, missing) lists of (element key, value) for `action`. Action names are
-    case-insensitive; trust policies allow only STS actions (and no NotAction here), bucket
-    policies only S3 ones."""
+    case-insensitive (in every case variant: `action_cases`); trust policies allow only STS
+    actions (and no NotAction here), bucket policies only S3 ones."""
     svc, name = action.split(":")
     sib = SIBLINGS.get(action, (f"{svc}:List{name}",))
     match: list[tuple[str, Any]] = [("Action", action), ("Action", f"{svc.upper()}:{name.lower()}"),
+                                    ("Action", f"{svc}:{name.upper()}"), ("Action", f"{svc}:{name.swapcase()}"),
+                                    ("Action", f"{svc}:{name[:6].lower()}*"),
                                     ("Action", f"{svc}:*"), ("Action", f"{svc}:{name[:6]}*"),
                                     ("Action", f"{svc}:{name[:-1]}?"), ("Action", "*"), ("Action", [sib[0], action])]
     miss: list[tuple[str, Any]] = [("Action", s) for s in sib]
     if not trust:
         match.append(("NotAction", sib[0]))
-        miss += [("NotAction", action), ("NotAction", f"{svc}:*")]
+        miss += [("NotAction", action), ("NotAction", f"{svc}:*"), ("NotAction", f"{svc}:{name.lower()}")]
         if not bucket:
             other = "iam" if svc != "iam" else "s3"
             match.append(("NotAction", f"{other}:*"))
@@ -72,7 +74,10 @@ def role_resource(role: Entity) -> Resource:
     stranger = f"{{{{{other_account(acct, 'A')}}}}}"
     match = (role.ref, f"arn:aws:iam::{a}:role/*", f"arn:aws:iam::{a}:role{p}{n[:3]}*", f"arn:aws:iam::*:role{p}{n}",
              f"arn:aws:iam::{a}:role/*{n}", "*", f"arn:aws:iam::{a}:role{p}{n[:-1]}?")
-    miss = (f"arn:aws:iam::{a}:role{p}{NEAR_MISS.get(n, n + '2')}",
+    # near misses in every direction (longer, shorter, prefixed, suffix, one character more
+    # than `?` takes), in case and in path: Resource ARNs match case-sensitively
+    miss = (*(f"arn:aws:iam::{a}:role{p}{near_name(n, d)}" for d in NEAR_MISS_DIRECTIONS),
+            f"arn:aws:iam::{a}:role{p}{n}?",
             f"arn:aws:iam::{a}:role{'/app/' if p == '/' else '/'}{n}",
             f"arn:aws:iam::{a}:role{p}{n.capitalize()}", f"arn:aws:iam::{stranger}:role{p}{n}",
             f"arn:aws:iam::{a}:user{p}{n}")
@@ -84,7 +89,8 @@ def object_resource(bucket: str, key: str, *, owner_name: str | None = None) -> 
     under home/<owner_name>/, the ${aws:username} form matches for that user only."""
     b = f"arn:aws:s3:::{bucket}"
     match = [f"{b}/{key}", f"{b}/*", f"{b}/{key[:3]}*", "*", "arn:aws:s3:::*", f"{b}/{key[:-1]}?"]
-    miss = [b, f"{b}/private/*", f"{b}/{key.upper()}", f"{b}x/*"]
+    miss = [b, f"{b}/private/*", f"{b}/{key.upper()}", f"{b}x/*", f"{b}/{key[:-1]}", f"{b}/{key}x",
+            f"{b}/x{key}", f"{b}/{key[1:]}", f"{b}/{key}?", f"{b}/app/{key}"]
     if owner_name is not None and key.startswith(f"home/{owner_name}/"):
         match.append(f"{b}/home/${{aws:username}}/*")
     return Resource(f"{b}/{key}", tuple(match), tuple(miss))

@@ -12,7 +12,8 @@ from typing import Any, Union
 from hypothesis import strategies as st
 
 from rolecall.strategies._draw import pick
-from rolecall.strategies.world import NEAR_MISS, Entity, Service, SessionOf, other_account, root_arn
+from rolecall.strategies.world import (NEAR_MISS_DIRECTIONS, Entity, Service, SessionOf, near_name, other_account,
+                                      root_arn)
 
 Subject = Union[Entity, SessionOf, Service]
 
@@ -21,8 +22,8 @@ SERVICES = ("ec2.amazonaws.com", "lambda.amazonaws.com", "redshift.amazonaws.com
 DIRECT, ACCOUNT, ANY = "direct", "account", "any"
 
 
-def _near(name: str) -> str:
-    return NEAR_MISS.get(name, name + "2")
+def _near(name: str, direction: str = "longer") -> str:
+    return near_name(name, direction)
 
 
 def _other_service(name: str) -> str:
@@ -51,8 +52,13 @@ def naming_forms(subject: Subject, how: str = ANY) -> list[tuple[str, Any]]:
     return {DIRECT: direct, ACCOUNT: account, ANY: direct + account}[how]
 
 
-def missing_forms(subject: Subject, unrelated: Entity | None = None) -> list[tuple[str, Any]]:
-    """(label, Principal element) pairs that look close to `subject` but do not name it."""
+def missing_forms(subject: Subject, unrelated: Entity | None = None, direction: str = "longer"
+                  ) -> list[tuple[str, Any]]:
+    """(label, Principal element) pairs that look close to `subject` but do not name it. The
+    near-miss name differs from the subject's in `direction` (`world.NEAR_MISS_DIRECTIONS`).
+    Case and path variants of a user or role ARN are not among them: IAM refuses a trust or
+    bucket policy naming a principal that does not exist, and names are unique regardless of
+    case (`conditions` and `policies` draw those variants in ARN conditions and Resources)."""
     if isinstance(subject, Service):
         return [("other-service", {"Service": _other_service(subject.name)}),
                 ("aws-star-not-service", {"AWS": "*"})]
@@ -60,13 +66,14 @@ def missing_forms(subject: Subject, unrelated: Entity | None = None) -> list[tup
     stranger = other_account(acct, "A")
     forms: list[tuple[str, Any]] = [("other-account-root", {"AWS": root_arn(stranger)})]
     if isinstance(subject, Entity):
-        forms += [("near-miss-name", {"AWS": Entity(acct, subject.kind, _near(subject.name), subject.path).ref}),
+        forms += [(f"near-miss-name-{direction}",
+                   {"AWS": Entity(acct, subject.kind, _near(subject.name, direction), subject.path).ref}),
                   ("same-name-other-account", {"AWS": Entity(stranger, subject.kind, subject.name).ref}),
                   ("service-not-user", {"Service": "ec2.amazonaws.com"})]
     else:
-        other_session = "other-session" if subject.session_name != "other-session" else "s2"
-        forms += [("other-session-name", {"AWS": SessionOf(subject.role, other_session, "-").arn}),
-                  ("near-miss-role", {"AWS": Entity(acct, "role", _near(subject.role.name)).ref}),
+        forms += [(f"other-session-name-{direction}",
+                   {"AWS": SessionOf(subject.role, _near(subject.session_name, direction), "-").arn}),
+                  (f"near-miss-role-{direction}", {"AWS": Entity(acct, "role", _near(subject.role.name, direction)).ref}),
                   ("same-role-other-account", {"AWS": Entity(stranger, "role", subject.role.name).ref})]
     if unrelated is not None:
         forms.append(("unrelated-principal", {"AWS": unrelated.ref}))
@@ -76,8 +83,12 @@ def missing_forms(subject: Subject, unrelated: Entity | None = None) -> list[tup
 def principal_element(draw, subject: Subject, *, names: bool, how: str = ANY,
                       unrelated: Entity | None = None) -> tuple[Any, str]:
     """A Principal element and its label: one that names `subject` (`names=True`, in the
-    way `how` asks) or a near miss that does not (`names=False`), uniformly among the forms."""
-    forms = naming_forms(subject, how) if names else missing_forms(subject, unrelated)
+    way `how` asks) or a near miss that does not (`names=False`), uniformly among the forms
+    (a near miss in a direction drawn uniformly, shrinking towards "longer")."""
+    if names:
+        forms = naming_forms(subject, how)
+    else:
+        forms = missing_forms(subject, unrelated, pick(draw, NEAR_MISS_DIRECTIONS))
     label, element = pick(draw, forms)
     return element, label
 

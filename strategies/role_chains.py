@@ -45,11 +45,14 @@ def role_chain_scenarios(draw):
     steps: list[dict] = []
     caller: Service | Entity | SessionOf = start
     role_tags: dict = {}
+    deferred = False
     for i, role in enumerate(roles):
-        breaks = pick(draw, HOP_BREAKS) if where == i else None
+        breaks = "duration" if deferred else pick(draw, HOP_BREAKS) if where == i else None
+        deferred = False
         chained = isinstance(caller, SessionOf) and not (i == 1 and isinstance(start, Service))
         if breaks == "duration" and not chained:
-            breaks = "trust-no-match"
+            # only a chained hop has the one-hour limit: break at the next hop, or else the trust
+            deferred, breaks = (True, None) if i < n - 1 else (False, "trust-no-match")
         if isinstance(caller, Service):
             ctx = Context(single={"sts:RoleSessionName": "redshift"}, absent=list(ALWAYS_ABSENT))
         else:

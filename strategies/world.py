@@ -24,10 +24,31 @@ NEAR_MISS = {"bob": "bobby", "bobby": "bob", "alice": "alicia", "alicia": "alice
              "reader": "readers", "readers": "reader", "writer": "writers", "writers": "writer",
              "deployer": "deploy", "deploy": "deployer"}
 SESSION_NAMES = ("s1", "bob", "app-session", "a.b@c")
+#: how a near-miss name differs from the name it misses, in both directions: one that has the
+#: name as a prefix or suffix (longer, prefixed) and one that is a prefix or suffix of it
+#: (shorter, suffix), so a matcher that compares by prefix, suffix or substring admits one
+NEAR_MISS_DIRECTIONS = ("longer", "shorter", "prefixed", "suffix")
 TAG_VALUES = ("red", "blue")
 # A harmless managed policy for a name a world mentions but does not define.
 _PLACEHOLDER_POLICY = {"Version": V, "Statement": [{"Effect": "Allow", "Action": "s3:ListAllMyBuckets",
                                                     "Resource": "*"}]}
+
+
+def near_name(name: str, direction: str) -> str:
+    """A valid IAM name one edit from `name`, in `direction` (NEAR_MISS_DIRECTIONS):
+    "longer" bob -> bobby (a pool name when there is one), "shorter" bobby -> bob and
+    alice -> alic (a prefix of it), "prefixed" bob -> xbob, "suffix" bob -> ob (a suffix of it)."""
+    if direction == "longer":
+        near = NEAR_MISS.get(name, name + "2")
+        return near if len(near) > len(name) and near.startswith(name) else name + "2"
+    if direction == "shorter":
+        near = NEAR_MISS.get(name, "")
+        return near if near and len(near) < len(name) and name.startswith(near) else name[:-1] or name + "2"
+    if direction == "prefixed":
+        return "x" + name
+    if direction == "suffix":
+        return name[1:] if len(name) > 1 else "x" + name
+    raise ValueError(f"unknown near-miss direction {direction!r} (known: {', '.join(NEAR_MISS_DIRECTIONS)})")
 
 
 def doc(*statements: dict, version: str | None = V) -> dict:
