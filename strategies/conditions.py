@@ -10,7 +10,7 @@ https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.ht
 Condition key names are matched without regard to case ("Context key names are not
 case-sensitive. For example, including the aws:SourceIP context key is equivalent to testing
 for AWS:SourceIp", https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition.html),
-so a block's key names are written in another case once in four (`key_case`).
+so a block's key names are written in another case once in three (`key_case`).
 
 Only keys whose presence AWS documents the same way for every caller the strategies use
 are drawn (no aws:SourceIp, aws:TokenIssueTime, aws:MultiFactorAuthPresent: the reference
@@ -25,13 +25,12 @@ from typing import Callable
 from hypothesis import strategies as st
 
 from rolecall.strategies._draw import coin, one_in, pick
-from rolecall.strategies.world import NEAR_MISS_DIRECTIONS, Entity, SessionOf, near_name
+from rolecall.strategies.world import BLOB, NEAR_MISS_DIRECTIONS, Entity, SessionOf, near_name
 
 PAST, FUTURE = "2001-01-01T00:00:00Z", "2099-12-31T23:59:59Z"
 PAST_EPOCH, FUTURE_EPOCH = "978307200", "4102444799"
 # Keys no request of these worlds carries (no VPC endpoint, no organization, no MFA age).
 ALWAYS_ABSENT = ("aws:VpcSourceIp", "aws:PrincipalOrgID", "aws:SourceVpce", "aws:MultiFactorAuthAge")
-BLOB = "cmVk"  # base64 of "red": a tag value BinaryEquals compares byte for byte
 
 
 @dataclass
@@ -134,6 +133,8 @@ def _string(ctx: Context, want: bool, draw) -> dict | None:
                    ("StringNotEqualsIgnoreCase", o)]
         if len(v) > 1:  # the value without its last character is not equal to it
             options.append(("StringNotEquals", v[:-1]))
+        # a single-valued key is a set of one value for the set operators
+        options += [("ForAnyValue:StringEquals", v), ("ForAllValues:StringEquals", [v, o])]
     else:
         options = [("StringEquals", o), ("StringNotEquals", v), ("StringNotEqualsIgnoreCase", flipped or v),
                    ("StringLike", v + "?"), ("StringNotLike", "*"), ("StringEqualsIgnoreCase", o),
@@ -142,28 +143,61 @@ def _string(ctx: Context, want: bool, draw) -> dict | None:
             options.append(("StringEquals", flipped))
         if len(v) > 1:  # near misses in both directions: a prefix, a suffix, a longer value
             options += [("StringEquals", v[:-1]), ("StringLike", v[1:]), ("StringEquals", "x" + v)]
+        options += [("ForAnyValue:StringEquals", o), ("ForAllValues:StringEquals", o)]
     op, value = pick(draw, options)
     return {op: {key: value}}
+
+
+# Every operator, with a value of its type, for keys the request lacks (Null aside: `_null`).
+_ABSENT_VALUES = {"String": "x1", "Numeric": "5", "Date": FUTURE, "Bool": "true", "Binary": BLOB,
+                  "IpAddress": "10.0.0.0/8", "NotIpAddress": "10.0.0.0/8", "Arn": "arn:aws:iam::*:root"}
+OPERATORS = ("StringEquals", "StringNotEquals", "StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase", "StringLike",
+             "StringNotLike", "NumericEquals", "NumericNotEquals", "NumericLessThan", "NumericLessThanEquals",
+             "NumericGreaterThan", "NumericGreaterThanEquals", "DateEquals", "DateNotEquals", "DateLessThan",
+             "DateLessThanEquals", "DateGreaterThan", "DateGreaterThanEquals", "Bool", "BinaryEquals", "IpAddress",
+             "NotIpAddress", "ArnEquals", "ArnLike", "ArnNotEquals", "ArnNotLike")
+NEGATED = frozenset({"StringNotEquals", "StringNotEqualsIgnoreCase", "StringNotLike", "NumericNotEquals",
+                     "DateNotEquals", "NotIpAddress", "ArnNotEquals", "ArnNotLike"})
+NEGATED_OPERATORS = tuple(op for op in OPERATORS if op in NEGATED)
+PLAIN_OPERATORS = tuple(op for op in OPERATORS if op not in NEGATED)
+# how an operator is written, by whether it holds on a missing key
+_SHAPES = {True: ("negated", "IfExists", "ForAllValues:"), False: ("plain", "ForAnyValue:")}
+
+
+def holds_on_missing_key(operator: str) -> bool:
+    """Whether `operator` (qualifiers as written) holds on a key the request lacks: IfExists
+    and ForAllValues hold, ForAnyValue fails, a negated operator holds, the others fail
+    (reference_policies_elements_condition_operators.html, "Important", and
+    reference_policies_multi-value-conditions.html)."""
+    if operator.endswith("IfExists") or operator.startswith("ForAllValues:"):
+        return True
+    if operator.startswith("ForAnyValue:"):
+        return False
+    return operator in NEGATED
 
 
 def _absent(ctx: Context, want: bool, draw) -> dict | None:
-    """Operators on a key the request lacks: negated, IfExists and ForAllValues hold, the rest fail."""
+    """An operator on a key the request lacks, in a shape that holds there (`want`: a negated
+    operator, IfExists, ForAllValues) or fails (a plain operator, ForAnyValue), drawn
+    uniformly; the operator uniformly among those the shape takes."""
     key = pick(draw, sorted(set(ctx.absent)))
-    if want:
-        options = [("StringNotEquals", "x1"), ("StringEqualsIfExists", "x1"), ("StringNotLike", "x*"),
-                   ("Null", "true"), ("ForAllValues:StringEquals", "x1"), ("ArnNotLikeIfExists", "arn:aws:iam::*:root"),
-                   ("BoolIfExists", "true"), ("NumericLessThanIfExists", "5"), ("DateGreaterThanIfExists", FUTURE)]
+    shape = pick(draw, _SHAPES[want])
+    if shape in ("negated", "plain"):
+        op = written = pick(draw, NEGATED_OPERATORS if shape == "negated" else PLAIN_OPERATORS)
     else:
-        options = [("StringEquals", "x1"), ("StringLike", "*"), ("Null", "false"),
-                   ("ForAnyValue:StringEquals", "x1"), ("ArnLike", "arn:aws:iam::*:*"), ("NumericLessThan", "5")]
-    op, value = pick(draw, options)
-    return {op: {key: value}}
+        op = pick(draw, OPERATORS)
+        written = op + shape if shape == "IfExists" else shape + op
+    assert holds_on_missing_key(written) == want
+    family = next(f for f in _ABSENT_VALUES if op.startswith(f))
+    return {written: {key: _ABSENT_VALUES[family]}}
 
 
 def _null(ctx: Context, want: bool, draw) -> dict | None:
-    """Null on a key the request carries ("false" holds)."""
-    if not ctx.single:
-        return None
+    """Null on a key the request carries ("false" holds) or, half the time, on one it lacks
+    ("true" holds)."""
+    if coin(draw) or not ctx.single:
+        key = pick(draw, sorted(set(ctx.absent)))
+        return {"Null": {key: "true" if want else "false"}}
     key = pick(draw, sorted(ctx.single))
     return {"Null": {key: "false" if want else "true"}}
 
@@ -177,7 +211,8 @@ def _arn(ctx: Context, want: bool, draw) -> dict | None:
     stranger = "{{D}}" if acct != "{{D}}" else "{{C}}"
     if want:
         options = [("ArnEquals", arn), ("ArnLike", f"arn:aws:iam::{acct}:*"), ("ArnNotEquals", f"arn:aws:iam::{stranger}:root"),
-                   ("ArnLike", [f"arn:aws:iam::{stranger}:*", f"arn:aws:iam::{acct}:*"]), ("ArnLike", "arn:aws:iam::*:*")]
+                   ("ArnLike", [f"arn:aws:iam::{stranger}:*", f"arn:aws:iam::{acct}:*"]), ("ArnLike", "arn:aws:iam::*:*"),
+                   ("ArnNotLike", f"arn:aws:iam::{stranger}:*")]
     else:
         options = [("ArnEquals", f"arn:aws:iam::{acct}:root"), ("ArnNotLike", f"arn:aws:iam::{acct}:*"),
                    ("ArnLike", f"arn:aws:iam::{stranger}:*"), ("ArnNotEquals", arn)]
@@ -226,7 +261,7 @@ def _date(ctx: Context, want: bool, draw) -> dict | None:
     options = ([("DateGreaterThan", PAST), ("DateLessThan", FUTURE), ("DateNotEquals", PAST),
                 ("DateGreaterThanEquals", PAST_EPOCH), ("DateLessThanEquals", FUTURE)] if want else
                [("DateLessThan", PAST), ("DateGreaterThan", FUTURE), ("DateEquals", PAST),
-                ("DateLessThanEquals", PAST_EPOCH)])
+                ("DateLessThanEquals", PAST_EPOCH), ("DateEquals", FUTURE_EPOCH)])
     op, value = pick(draw, options)
     return {op: {"aws:CurrentTime": value}}
 
@@ -310,9 +345,9 @@ def recase_key(key: str, how: str) -> str:
 
 
 def key_case(draw, block: dict) -> dict:
-    """`block` with its condition-key names written in another case once in four draws (AWS
+    """`block` with its condition-key names written in another case once in three draws (AWS
     matches them without regard to case); shrinks towards the keys as written."""
-    if not one_in(draw, 4):
+    if not one_in(draw, 3):
         return block
     how = pick(draw, KEY_CASES[1:])
     return {op: {recase_key(k, how): v for k, v in keys.items()} for op, keys in block.items()}
@@ -320,13 +355,17 @@ def key_case(draw, block: dict) -> dict:
 
 def condition_block(draw, ctx: Context, want: bool) -> dict:
     """One Condition block that holds on `ctx` (`want=True`) or fails on it, from an operator
-    family drawn uniformly (Date when the drawn family needs what the context lacks), its key
-    names in another case once in four."""
+    family drawn uniformly (Date when the drawn family needs what the context lacks), the
+    names of the keys a request carries in another case once in three."""
     name = pick(draw, _FAMILY_NAMES)
-    return key_case(draw, FAMILIES[name](ctx, want, draw) or _date(ctx, want, draw))
+    block = FAMILIES[name](ctx, want, draw)
+    if name == "absent":
+        return block  # another case of a key the request lacks is as absent: it would test nothing
+    return key_case(draw, block or _date(ctx, want, draw))
 
 
-_FAMILY_NAMES = tuple(sorted(FAMILIES))
+# keys a request lacks meet every operator and qualifier there: that family is drawn three times as often
+_FAMILY_NAMES = tuple(sorted(FAMILIES)) + ("absent", "absent")
 condition_blocks = st.composite(condition_block)
 
 

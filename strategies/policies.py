@@ -92,7 +92,7 @@ def object_resource(bucket: str, key: str, *, owner_name: str | None = None) -> 
     miss = [b, f"{b}/private/*", f"{b}/{key.upper()}", f"{b}x/*", f"{b}/{key[:-1]}", f"{b}/{key}x",
             f"{b}/x{key}", f"{b}/{key[1:]}", f"{b}/{key}?", f"{b}/app/{key}"]
     if owner_name is not None and key.startswith(f"home/{owner_name}/"):
-        match.append(f"{b}/home/${{aws:username}}/*")
+        match += [f"{b}/home/${{aws:username}}/*"] * 3  # the policy variable, drawn three times as often
     return Resource(f"{b}/{key}", tuple(match), tuple(miss))
 
 
@@ -104,11 +104,12 @@ def bucket_resource(bucket: str) -> Resource:
 # ----------------------------------------------------------------------------- statements
 
 def statement(draw, effect: str, action: str, resource: Resource | None, ctx: Context | None, *,
-              match: bool, principal: Any = None, trust: bool = False, condition_rate: int = 3) -> dict:
+              match: bool, principal: Any = None, trust: bool = False, condition_rate: int = 2) -> dict:
     """One statement that matches the request (`match=True`) or misses it in exactly one
     part, chosen uniformly: its action, its resource, or its condition. Resource is written
-    as NotResource a quarter of the time; a matching statement carries one or two holding
-    condition blocks once in `condition_rate` draws."""
+    as NotResource a quarter of the time; a matching statement carries one to five holding
+    condition blocks once in `condition_rate` draws (every operator on present and missing
+    keys is a feature to reach: `rolecall.features`)."""
     st_: dict[str, Any] = {"Effect": effect}
     if principal is not None:
         st_["Principal"] = principal
@@ -124,7 +125,7 @@ def statement(draw, effect: str, action: str, resource: Resource | None, ctx: Co
     if broken == "condition":
         st_["Condition"] = condition_block(draw, ctx, False)
     elif ctx is not None and one_in(draw, condition_rate):
-        st_["Condition"] = merge(*(condition_block(draw, ctx, True) for _ in range(upto(draw, 1, 2))))
+        st_["Condition"] = merge(*(condition_block(draw, ctx, True) for _ in range(upto(draw, 1, 5))))
     return st_
 
 
@@ -192,7 +193,7 @@ def trust_policy(draw, subject: Subject, ctx: Context | None, verdict: str, *,
 
 
 def _trust_statement(draw, effect: str, principal: Any, ctx: Context | None, *, broken: str | None = None,
-                     condition_rate: int = 3) -> dict:
+                     condition_rate: int = 2) -> dict:
     st_: dict[str, Any] = {"Effect": effect, "Principal": principal}
     matching, missing = action_forms("sts:AssumeRole", trust=True)
     st_["Action"] = pick(draw, missing if broken == "action" else matching)[1]

@@ -26,10 +26,10 @@ SOURCE = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_ev
 
 def _as_managed(draw, world: WorldBuilder, entity: Entity) -> None:
     """Move one of `entity`'s inline policies into a managed policy attached to it (a third
-    of the time), and write its documents in the 2008-10-17 version once in eight."""
+    of the time), and write its documents in the 2008-10-17 version once in five."""
     table = world.accounts[entity.account]["users" if entity.kind == "user" else "roles"][entity.name]
     inline = table.get("policies", {})
-    if one_in(draw, 8):
+    if one_in(draw, 5):
         for name, document in inline.items():
             inline[name] = {**document, "Version": "2008-10-17"}
     if inline and one_in(draw, 3):
@@ -67,7 +67,7 @@ def policy_language_scenarios(draw):
     _as_managed(draw, world, role)
     params: dict = {"RoleArn": role.ref, "RoleSessionName": session.session_name}
     if session_doc is not None:
-        how = pick(draw, ("Policy", "Policy", "PolicyArns", "both"))
+        how = pick(draw, ("Policy", "Policy", "PolicyArns", "both", "PolicyArns"))
         if how in ("Policy", "both"):
             params["Policy"] = json.dumps(session_doc, separators=(",", ":"))
         if how in ("PolicyArns", "both"):

@@ -29,6 +29,7 @@ SESSION_NAMES = ("s1", "bob", "app-session", "a.b@c")
 #: (shorter, suffix), so a matcher that compares by prefix, suffix or substring admits one
 NEAR_MISS_DIRECTIONS = ("longer", "shorter", "prefixed", "suffix")
 TAG_VALUES = ("red", "blue")
+BLOB = "cmVk"  # base64 of "red": a tag value BinaryEquals compares byte for byte
 # A harmless managed policy for a name a world mentions but does not define.
 _PLACEHOLDER_POLICY = {"Version": V, "Statement": [{"Effect": "Allow", "Action": "s3:ListAllMyBuckets",
                                                     "Resource": "*"}]}
@@ -256,14 +257,16 @@ def path(draw) -> str:
 
 
 def principal_tags(draw) -> dict:
-    """Tags for a user or role: none, a team tag, or a team tag plus a numeric level (the
-    condition pieces compare against them)."""
+    """Tags for a user or role: none, a team tag, or a team tag plus a numeric level or, once
+    in eight draws, a base64 `blob` (the condition pieces compare against them)."""
     kind = pick(draw, ("none", "team", "team-level"))
     if kind == "none":
         return {}
     tags = {"team": pick(draw, TAG_VALUES)}
     if kind == "team-level":
         tags["level"] = pick(draw, ("3", "7"))
+    if one_in(draw, 8):
+        tags["blob"] = BLOB
     return tags
 
 

@@ -346,7 +346,7 @@ MUTANTS = [
     Mutant("bare-account-id-principal-refused", _bare_account_id_refused, _bare_account_id_refused.__doc__,
            "lockstep_role_lifecycle", DOCS + "reference_policies_elements_principal.html#principal-accounts"),
     Mutant("tag-session-not-required", _tag_session_not_required, _tag_session_not_required.__doc__,
-           "same_account_assume_role", DOCS + "id_session-tags.html#id_session-tags_permissions-required"),
+           "cross_account_assume_role", DOCS + "id_session-tags.html#id_session-tags_permissions-required"),
 ]
 BY_NAME = {m.name: m for m in MUTANTS}
 
