@@ -2,12 +2,15 @@
 (tests/quality/mutants.py), and how short is the minimal scenario it reports?
 
     .venv/bin/python benchmarks/mutation_score.py [--profile ci] [--seed N] [--mutant NAME ...] [--catalogue]
+    .venv/bin/python benchmarks/mutation_score.py --seeds 10 [--mutant NAME ...]
 
 Each mutant is the reference model with one realistic emulator bug, explored with
 `engine.explore` against the unbroken model on the property that should find it (with
 --catalogue: on every property, stopping at the first that finds it), at the mutant's
 strictness. Prints one line per mutant: found or missed, the property, the divergences,
 the steps of the shortest minimal scenario and the seconds it took; then the score.
+With --seeds N: at how many of the seeds 0..N-1 each mutant is found (how much a find
+depends on the seed).
 """
 from __future__ import annotations
 
@@ -48,8 +51,16 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=None, help="the profile's seed unless given")
     ap.add_argument("--mutant", action="append", choices=sorted(BY_NAME), help="only these (repeatable)")
     ap.add_argument("--catalogue", action="store_true", help="search every property, not only the mutant's own")
+    ap.add_argument("--seeds", type=int, default=0, help="run seeds 0..N-1 and count the finds")
     args = ap.parse_args(argv)
     profile = PROFILES[args.profile]
+    if args.seeds:
+        header(f"mutation score over seeds 0..{args.seeds - 1}, profile {profile.name}")
+        for m in [BY_NAME[n] for n in args.mutant] if args.mutant else MUTANTS:
+            finds = [score(m, profile, seed, args.catalogue)["found"] for seed in range(args.seeds)]
+            print(f"{m.name:38} found at {sum(finds)}/{args.seeds} seeds  "
+                  f"({''.join('x' if f else '.' for f in finds)})", flush=True)
+        return 0
     header(f"mutation score, profile {profile.name}, seed {profile.seed if args.seed is None else args.seed}")
     mutants = [BY_NAME[n] for n in args.mutant] if args.mutant else MUTANTS
     found = 0
