@@ -134,7 +134,8 @@ def _string(ctx: Context, want: bool, draw) -> dict | None:
         if len(v) > 1:  # the value without its last character is not equal to it
             options.append(("StringNotEquals", v[:-1]))
         # a single-valued key is a set of one value for the set operators
-        options += [("ForAnyValue:StringEquals", v), ("ForAllValues:StringEquals", [v, o])]
+        options += [("ForAnyValue:StringEquals", v), ("ForAllValues:StringEquals", [v, o]),
+                    ("ForAnyValue:StringLike", v[:1] + "*"), ("ForAllValues:StringLike", v[:1] + "*")]
     else:
         options = [("StringEquals", o), ("StringNotEquals", v), ("StringNotEqualsIgnoreCase", flipped or v),
                    ("StringLike", v + "?"), ("StringNotLike", "*"), ("StringEqualsIgnoreCase", o),

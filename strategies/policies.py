@@ -36,19 +36,17 @@ SIBLINGS = {
 def action_forms(action: str, *, trust: bool = False, bucket: bool = False
                  ) -> tuple[list[tuple[str, Any]], list[tuple[str, Any]]]:
     """(matching, missing) lists of (element key, value) for `action`. Action names are
-    case-insensitive (in every case variant: `action_cases`); trust policies allow only STS
-    actions (and no NotAction here), bucket policies only S3 ones."""
+    case-insensitive; trust policies allow only STS actions (and no NotAction here), bucket
+    policies only S3 ones."""
     svc, name = action.split(":")
     sib = SIBLINGS.get(action, (f"{svc}:List{name}",))
     match: list[tuple[str, Any]] = [("Action", action), ("Action", f"{svc.upper()}:{name.lower()}"),
-                                    ("Action", f"{svc}:{name.upper()}"), ("Action", f"{svc}:{name.swapcase()}"),
-                                    ("Action", f"{svc}:{name[:6].lower()}*"),
                                     ("Action", f"{svc}:*"), ("Action", f"{svc}:{name[:6]}*"),
                                     ("Action", f"{svc}:{name[:-1]}?"), ("Action", "*"), ("Action", [sib[0], action])]
     miss: list[tuple[str, Any]] = [("Action", s) for s in sib]
     if not trust:
         match.append(("NotAction", sib[0]))
-        miss += [("NotAction", action), ("NotAction", f"{svc}:*"), ("NotAction", f"{svc}:{name.lower()}")]
+        miss += [("NotAction", action), ("NotAction", f"{svc}:*")]
         if not bucket:
             other = "iam" if svc != "iam" else "s3"
             match.append(("NotAction", f"{other}:*"))
@@ -104,7 +102,7 @@ def bucket_resource(bucket: str) -> Resource:
 # ----------------------------------------------------------------------------- statements
 
 def statement(draw, effect: str, action: str, resource: Resource | None, ctx: Context | None, *,
-              match: bool, principal: Any = None, trust: bool = False, condition_rate: int = 2) -> dict:
+              match: bool, principal: Any = None, trust: bool = False, condition_rate: int = 3) -> dict:
     """One statement that matches the request (`match=True`) or misses it in exactly one
     part, chosen uniformly: its action, its resource, or its condition. Resource is written
     as NotResource a quarter of the time; a matching statement carries one to five holding
@@ -193,7 +191,7 @@ def trust_policy(draw, subject: Subject, ctx: Context | None, verdict: str, *,
 
 
 def _trust_statement(draw, effect: str, principal: Any, ctx: Context | None, *, broken: str | None = None,
-                     condition_rate: int = 2) -> dict:
+                     condition_rate: int = 3) -> dict:
     st_: dict[str, Any] = {"Effect": effect, "Principal": principal}
     matching, missing = action_forms("sts:AssumeRole", trust=True)
     st_["Action"] = pick(draw, missing if broken == "action" else matching)[1]
