@@ -7,7 +7,9 @@ in resources, NotAction, condition operators on missing keys, policy variables, 
 case, STS results, IAM name rules. Each is a target factory (`tests.quality.mutants:<name>`,
 the name with `_` for `-`), so it runs through the real engine like any emulator:
 
-    rolecall replay scenarios/... --target tests.quality.mutants:notaction_ignored
+    PYTHONPATH=. rolecall replay scenarios/... --target tests.quality.mutants:notaction_ignored
+
+(from the repository root: `tests` is not installed).
 
 The bug is patched in only while the broken target makes a call, so the oracle (the unbroken
 model, in the same process, never called at the same time) is unaffected. `property` names
