@@ -11,7 +11,7 @@ import importlib
 import pkgutil
 from typing import Iterable
 
-from rolecall.engine import Property
+from rolecall.property import Property
 
 
 def property_modules(paths: Iterable[str]) -> list[str]:
