@@ -3,7 +3,7 @@ policy and B's identity policies must both allow.
 
 https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html
 """
-from rolecall.engine import Property
+from rolecall.property import Property
 from rolecall.strategies.delegation import cross_account_scenarios
 
 PROPERTIES = [

@@ -3,7 +3,7 @@ users through a role (or grants it directly in its bucket policy).
 
 https://docs.aws.amazon.com/AmazonS3/latest/userguide/example-walkthroughs-managing-access-example4.html
 """
-from rolecall.engine import Property
+from rolecall.property import Property
 from rolecall.strategies.cross_account_s3 import cross_account_s3_scenarios
 
 PROPERTIES = [

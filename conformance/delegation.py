@@ -3,7 +3,7 @@ own account or another.
 
 https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_common-scenarios.html
 """
-from rolecall.engine import Property
+from rolecall.property import Property
 from rolecall.strategies.assume_role import assume_role_scenarios
 from rolecall.strategies.delegation import delegation_scenarios
 

@@ -3,7 +3,7 @@ refuse, names already taken.
 
 https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_grammar.html
 """
-from rolecall.engine import Property
+from rolecall.property import Property
 from rolecall.strategies.input_validation import input_validation_scenarios
 
 PROPERTIES = [

@@ -3,7 +3,7 @@ code calls S3 with the role's session.
 
 https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_switch-role-ec2.html
 """
-from rolecall.engine import Property
+from rolecall.property import Property
 from rolecall.strategies.instance_profiles import instance_profile_scenarios
 
 PROPERTIES = [

@@ -3,7 +3,7 @@ conditions, policy variables, boundaries and session policies, on one S3 call.
 
 https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-denyallow.html
 """
-from rolecall.engine import Property
+from rolecall.property import Property
 from rolecall.strategies.policy_language import policy_language_scenarios
 
 PROPERTIES = [

@@ -2,7 +2,7 @@
 
 https://repost.aws/knowledge-center/s3-access-denied-redshift-unload
 """
-from rolecall.engine import Property
+from rolecall.property import Property
 from rolecall.strategies.role_chains import role_chain_scenarios
 
 PROPERTIES = [

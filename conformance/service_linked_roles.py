@@ -3,7 +3,7 @@ through DeleteServiceLinkedRole, assumable only by the service.
 
 https://docs.aws.amazon.com/IAM/latest/UserGuide/using-service-linked-roles.html
 """
-from rolecall.engine import Property
+from rolecall.property import Property
 from rolecall.strategies.service_linked_roles import service_linked_role_scenarios
 
 PROPERTIES = [

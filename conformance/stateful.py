@@ -3,7 +3,7 @@ model is in, compared step by step.
 
 https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles.html
 """
-from rolecall.engine import Property
+from rolecall.property import Property
 from rolecall.strategies.stateful import lockstep_scenarios
 
 PROPERTIES = [

@@ -3,7 +3,7 @@ one hour when chained) and is refused once it has expired.
 
 https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use.html
 """
-from rolecall.engine import Property
+from rolecall.property import Property
 from rolecall.strategies.temporary_credentials import temporary_credentials_scenarios
 
 PROPERTIES = [

@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed as hseed, settings
-from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 
 from rolecall import interrupts
 from rolecall.compare import Divergence, first_difference
 from rolecall.findings import Cause, Enforcement, explain, features, probe_enforcement
 from rolecall.outcome import ERROR, OK, UNSUPPORTED, Run, TargetUnavailable
+from rolecall.property import Property  # noqa: F401 - a core type, also named here
 from rolecall.scenario import Scenario
 
 if TYPE_CHECKING:  # the seam targets plug into; the engine only calls it
@@ -34,21 +34,6 @@ NOT_TESTED_BELOW = 0.5
 #: clean replays of a minimal scenario that confirm a divergence (the minimiser's last check
 #: counts as the first)
 CONFIRM_REPLAYS = 3
-
-
-@dataclass(frozen=True)
-class Property:
-    """One conformance property: scenarios from `strategy` behave on a target as on the oracle."""
-
-    name: str
-    behaviour: str  # the seed behaviour it belongs to (report grouping)
-    feature: str  # the pytest marker
-    strategy: Callable[[], st.SearchStrategy[Scenario]]
-    description: str
-    source: str
-    # Seconds a cell of it took on moto in the ci profile (docs/performance.md): under
-    # pytest-xdist the costliest cells start first, so no worker is left with a long one at the end.
-    cost: float = 10.0
 
 
 @dataclass(frozen=True)

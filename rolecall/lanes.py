@@ -28,9 +28,10 @@ from typing import Any, Callable
 
 from rolecall import interrupts
 from rolecall.conformance import CATALOGUE
-from rolecall.engine import Cell, Profile, Property
+from rolecall.engine import Cell, Profile
 from rolecall.events import CellFinished, Listener, TargetLost
 from rolecall.pool import TargetPool, make_target
+from rolecall.property import Property
 from rolecall.spine import AfterCell, run_cell
 from rolecall.targets.emulator_server import die_with_parent as _die_with_parent
 

@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from rolecall.conformance import CATALOGUE
-from rolecall.engine import PROFILES, Cell, Profile, Property
+from rolecall.engine import PROFILES, Cell, Profile
 from rolecall.events import Event, Listener, TargetLost, ignore
 from rolecall.lanes import run_lanes
 from rolecall.pool import TargetPool, make_target  # noqa: F401 - make_target: loading one target by name
+from rolecall.property import Property
 from rolecall.spine import AfterCell, run_cells
 
 

@@ -13,10 +13,11 @@ import time
 from typing import Callable, Iterable, Iterator
 
 from rolecall import interrupts
-from rolecall.engine import PROFILES, Cell, Profile, Property, explore
+from rolecall.engine import PROFILES, Cell, Profile, explore
 from rolecall.events import CellFinished, CellStarted, ExampleCounted, Listener, TargetLost, ignore
 from rolecall.outcome import TargetUnavailable
 from rolecall.pool import TargetPool
+from rolecall.property import Property
 
 #: at most this often a cell under way reports its growing example count
 EXAMPLE_EVERY_S = 0.2

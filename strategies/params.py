@@ -13,10 +13,15 @@ from __future__ import annotations
 import bisect
 import functools
 import re
-import re._constants as _sre
-import re._parser as _sre_parse
 from dataclasses import dataclass
 from typing import Any, NamedTuple
+
+try:  # Python 3.11+
+    import re._constants as _sre
+    import re._parser as _sre_parse
+except ImportError:  # Python 3.10: the same modules under their old names
+    import sre_constants as _sre
+    import sre_parse as _sre_parse
 
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from conftest import ROOT
 
 TRUST = ROOT / "scenarios" / "delegation" / "trust-does-not-name-caller.json"
@@ -92,6 +94,7 @@ def test_pytest_bad_options_are_one_usage_error(tmp_path):
     assert blocked.returncode == 4 and "taken is not a folder" in blocked.stderr, blocked.stdout + blocked.stderr
 
 
+@pytest.mark.slow
 def test_pytest_failure_seed_and_statistics_follow_pytest_and_hypothesis_conventions(tmp_path):
     reports = tmp_path / "reports"
     p = _pytest(tmp_path, "--rolecall-target", "moto", "-k", PROPERTY, "--rolecall-max-examples", "4",

@@ -2,6 +2,8 @@
 import json
 from pathlib import Path
 
+import pytest
+
 from conftest import ROOT
 
 
@@ -9,6 +11,7 @@ def _divergence_files(report: Path, target: str) -> list[Path]:
     return sorted((report / "divergences" / target.replace("+", "-")).glob("*/scenario.json"))
 
 
+@pytest.mark.slow
 def test_run_finds_moto_divergences_and_saves_replayable_minimal_scenarios(run_rolecall, tmp_path):
     p = run_rolecall("run", "--target", "reference", "--target", "moto", "--max-examples", "25",
                      "--property", "assume_role_trust_and_identity",

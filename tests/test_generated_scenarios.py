@@ -22,6 +22,8 @@ from rolecall.scenario import from_dict, load
 from rolecall.strategies import FAMILIES
 from rolecall.targets.reference import reference
 
+pytestmark = pytest.mark.fast  # pure unit tests (no emulator, no subprocess)
+
 EXAMPLES = 20
 
 

@@ -1,8 +1,8 @@
 """The import graph: no folder of rolecall imports one that imports it.
 
-Layers, bottom up: the core (`rolecall/`: scenario, outcome, Target's error, Property, the
-engine, events, interrupts) -> targets/, strategies/, conformance/, reports/ -> the run spine
-(`rolecall/` pool, spine, lanes, session, ledger) -> the front ends (`rolecall/cli/`, the
+Layers, bottom up: the core (`rolecall/`: scenario, outcome, Target's error, Property, compare,
+events, interrupts) -> targets/, strategies/, conformance/, reports/ -> the run spine
+(`rolecall/` engine, findings, pool, spine, lanes, session, ledger) -> the front ends (`rolecall/cli/`, the
 pytest plugin). Every import counts, at the top of a module or inside a function: an import
 moved into a function still makes a dependency. Imports under `if TYPE_CHECKING:` are not run
 and do not count; nor do pytest's entry modules (`conformance/test_*.py`).
@@ -22,7 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 FOLDERS = {"rolecall": "rolecall", "targets": "rolecall.targets", "strategies": "rolecall.strategies",
            "conformance": "rolecall.conformance", "reports": "rolecall.reports"}
 #: modules of rolecall/ above the core
-SPINE = {"rolecall.pool", "rolecall.spine", "rolecall.lanes", "rolecall.session", "rolecall.ledger"}
+SPINE = {"rolecall.engine", "rolecall.findings", "rolecall.pool", "rolecall.spine", "rolecall.lanes",
+         "rolecall.session", "rolecall.ledger"}
 FRONT = {"rolecall.cli", "rolecall.pytest_plugin"}
 
 

@@ -25,6 +25,8 @@ from rolecall.targets.reference.params import (
     wire_name,
 )
 
+pytestmark = pytest.mark.fast  # pure unit tests (no emulator, no subprocess)
+
 ROLE_ARN = "arn:aws:iam::123456789012:role/reader"
 TRUST = '{"Version":"2012-10-17","Statement":[]}'
 

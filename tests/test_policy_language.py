@@ -22,6 +22,8 @@ from rolecall.targets.reference.policy import (
     parse_policy,
 )
 
+pytestmark = pytest.mark.fast  # pure unit tests (no emulator, no subprocess)
+
 
 A = "111111111111"
 B = "222222222222"

@@ -14,6 +14,8 @@ from rolecall.scenario import from_dict
 from rolecall.targets.reference import reference
 from rolecall.targets.reference.model import AwsError, Model
 
+pytestmark = pytest.mark.fast  # pure unit tests (no emulator, no subprocess)
+
 V = "2012-10-17"
 
 

@@ -167,6 +167,7 @@ def _comparable(report: Path) -> tuple:
     return cells, sorted(d["id"] for d in divergences), scenarios
 
 
+@pytest.mark.slow
 def test_same_seed_and_profile_give_the_same_report(tmp_path):
     reports = []
     # two processes with different string hashing (set and dict orders differ between them)
@@ -224,6 +225,7 @@ def test_an_endpoint_that_never_answers_times_out_with_one_line(tmp_path):
     assert summary["complete"] is False and "localstack" in summary["target_errors"]
 
 
+@pytest.mark.slow
 @pytest.mark.localstack
 def test_localstack_killed_mid_run_is_a_target_error_and_the_run_goes_on(tmp_path):
     from rolecall.targets.localstack_server import LocalStackServer

@@ -84,6 +84,7 @@ def test_replay_profile_with_an_empty_database_finds_nothing(redis_url, tmp_path
     assert p.returncode == 0, p.stdout[-3000:]
 
 
+@pytest.mark.slow
 def test_two_xdist_workers_find_what_one_process_finds(tmp_path):
     args = ("--rolecall-max-examples", "30", "-m", "delegation or cross_account")
     one = _pytest(*args, "--rolecall-report-dir", str(tmp_path / "one"))
@@ -165,6 +166,7 @@ def test_plan_lanes_gives_the_slowest_target_a_lane_of_its_own():
         ("moto",), ("moto+auth",), ("reference",)]
 
 
+@pytest.mark.slow
 def test_targets_side_by_side_find_what_one_after_another_finds(tmp_path):
     found = {}
     for workers in ("1", "2"):
@@ -186,6 +188,7 @@ def _lanes(pid: int) -> set[int]:
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_an_interrupted_run_stops_its_lanes_and_marks_the_report(tmp_path, sig):
     env = {k: v for k, v in os.environ.items() if k != "MOTO_ACCOUNT_ID"}

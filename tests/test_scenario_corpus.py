@@ -13,6 +13,8 @@ from rolecall.outcome import matches_expectation
 from rolecall.scenario import load
 from rolecall.targets.reference import reference
 
+pytestmark = pytest.mark.fast  # pure unit tests (no emulator, no subprocess)
+
 CORPUS = Path(__file__).resolve().parent.parent / "scenarios"
 FILES = sorted(p for p in CORPUS.rglob("*") if p.suffix in (".json", ".yaml", ".yml"))
 

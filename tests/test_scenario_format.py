@@ -5,6 +5,8 @@ import pytest
 
 from rolecall.scenario import FORMAT, Names, ScenarioError, declared_names, from_dict, load, loads
 
+pytestmark = pytest.mark.fast  # pure unit tests (no emulator, no subprocess)
+
 GOOD = {
     "format": FORMAT,
     "description": "d",

@@ -23,6 +23,8 @@ from rolecall.strategies import FAMILIES
 from rolecall.targets.reference import reference
 from rolecall.targets.reference.evaluation import REASONS, RULES
 
+pytestmark = pytest.mark.fast  # pure unit tests (no emulator, no subprocess)
+
 N = 150
 MIN_SHARE = 0.20
 MAX_UNSUPPORTED = 0.02
