@@ -56,6 +56,7 @@ def _model_shape(service, operation, member):
 # ---------------------------------------------------------------------------- properties
 
 @pytest.mark.parametrize("service,operation,member", MEMBERS, ids=IDS)
+@settings(deadline=None)  # a loaded CI machine must not make a correct check fail on time
 @given(data=st.data())
 def test_every_valid_value_passes_validation(service, operation, member, data):
     params = data.draw(valid_params(service, operation, members=(member,)))
