@@ -792,8 +792,10 @@ def explain(div: Divergence, target, oracle, *, enforcement: Enforcement | None 
             if way == CRASH:
                 exc = (o.code or "").split(":", 1)[-1]
                 key, title = f"crash|{twin.feature}|{exc}", f"crashes ({exc}) on {noun}"
+            # a twin that stops a crash may still diverge: only one the target agrees on is a passed scenario
+            agrees = way != CRASH or first_difference(scenario, exp, obs, strictness) is None
             return Cause(key, title, way, e.reason or e.code or "-", src, twin.feature, "counterfactual",
-                         passes=twin.scenario)
+                         passes=twin.scenario if agrees else None)
     return symptom_cause(div)
 
 
