@@ -40,7 +40,7 @@ TRUST_ACTIONS = ("sts:AssumeRole", "sts:AssumeRoleWithSAML", "sts:AssumeRoleWith
                  "sts:TagSession", "sts:SetSourceIdentity", "sts:SetContext")
 
 # --- messages -----------------------------------------------------------------------------
-# IAM (code MalformedPolicyDocument). Provenance in /work/shared/data/iam-sts-error-messages.json.
+# IAM (code MalformedPolicyDocument). Provenance in the shared data folder (shared/data/iam-sts-error-messages.json).
 MSG_INVALID_JSON = "This policy contains invalid Json"                    # AWS-recorded (LocalStack snapshot)
 MSG_SYNTAX = "Syntax errors in policy."                                    # AWS-recorded (CreatePolicy, below)
 MSG_LEGACY = "The policy failed legacy parsing"                            # AWS-recorded (CreatePolicy, below)
