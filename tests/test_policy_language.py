@@ -1,7 +1,7 @@
 """The IAM policy language of the reference model: validation, matching, conditions, variables.
 
 Each test names the AWS documentation page of the rule it encodes. Validation messages come
-from AWS output recorded in public sources (see /work/shared/data/iam-sts-error-messages.json).
+from AWS output recorded in public sources (see the shared data folder: shared/data/iam-sts-error-messages.json).
 """
 
 from __future__ import annotations
