@@ -83,7 +83,6 @@ def _write_findings(folder: Path, data: dict) -> None:
     from rolecall.reports import issue
 
     by_key = {(d["target"], d["id"]): d for d in data["divergences"]}
-    listed = []
     for f in data["findings"]:
         sub = folder / f["folder"]
         sub.mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Iterator
 
 from rolecall.compare import LEVELS, Divergence, first_difference, level_of
-from rolecall.outcome import ERROR, OK, Run
+from rolecall.outcome import ERROR, OK
 from rolecall.rules import REASONS, RULES
 from rolecall.scenario import Scenario, ScenarioError, from_dict
 
@@ -630,9 +630,7 @@ ALLOWS_AGAINST = {
     "deny-boundary": "does not apply permissions boundaries",
     "deny-explicit-identity": "ignores an explicit Deny in an identity policy",
     "deny-explicit-resource": "ignores an explicit Deny in a trust or resource policy",
-    "deny-explicit-session": "ignores an explicit Deny in a session policy",
     "deny-session-policy": "does not apply session policies",
-    "deny-explicit-session": "does not apply session policies",
     "deny-no-identity-allow": "allows calls that no policy allows",
     "deny-trust-no-match": "lets a principal that the trust policy does not name assume the role",
     "deny-trust-condition": "does not evaluate a trust policy's Condition",
