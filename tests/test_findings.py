@@ -29,6 +29,7 @@ def o(outcome, code=None, status=None):
     return Outcome("s", outcome, code=code, http_status=status)
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize("expected, observed, way", [
     (o("error", "AccessDenied", 403), o("ok"), TOO_PERMISSIVE),
     # the target went past authorization to the object's existence
@@ -56,6 +57,7 @@ def _twin(d: dict, feature: str) -> dict:
     return next(t.scenario for t in twins(d) if t.feature == feature)
 
 
+@pytest.mark.fast
 def test_twins_take_away_one_feature_each_in_awss_own_spelling():
     d = _identity_scenario({"Effect": "Allow", "Action": "S3:getobject", "Resource": "*"})
     assert _twin(d, "action-case")["accounts"]["A"]["users"]["bob"]["policies"]["p"]["Statement"][0]["Action"] \
@@ -76,6 +78,7 @@ def test_twins_take_away_one_feature_each_in_awss_own_spelling():
         {"StringEquals": {"AWS:UserName": "bob"}}
 
 
+@pytest.mark.fast
 def test_a_session_policy_given_as_text_is_twinned_and_written_back_as_text():
     d = _identity_scenario({"Effect": "Allow", "Action": "*", "Resource": "*"})
     d["steps"][0]["params"]["Policy"] = json.dumps({"Version": "2012-10-17", "Statement": [
@@ -136,6 +139,7 @@ def test_two_bugs_behind_one_symptom_are_two_findings(builds):
     assert (ca.feature, cb.feature) == ("action-case", "NotAction") and ca.id != cb.id
 
 
+@pytest.mark.fast
 def test_findings_group_divergences_by_cause_per_target_and_are_shared_by_cause():
     cause = {"key": "feature|action-case", "title": "matches Action names case-sensitively",
              "direction": TOO_STRICT, "rule": "allow-identity", "source": "https://docs.aws.amazon.com/x"}
