@@ -6,11 +6,10 @@ holding a `latest`. Problems are one line naming the path, for the CLI to print.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rolecall.reports.records import REPORT_FORMAT
+from rolecall.reports.records import REPORT_FORMAT, slug
 
 
 class ReportError(ValueError):
@@ -90,7 +89,7 @@ def load(spec: str | Path, reports_root: Path = Path("reports")) -> Report:
         raise ReportError(f"{path / 'findings.json'}: expected an array of findings")
     passed = {}
     for target in summary.get("targets", []):
-        f = path / "passed" / (re.sub(r"[^A-Za-z0-9._-]", "-", target) + ".json")
+        f = path / "passed" / f"{slug(target)}.json"
         if f.exists():
             passed[target] = _json(f)
     return Report(path, summary, cells, divergences, findings, passed)

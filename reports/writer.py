@@ -47,6 +47,7 @@ def write_report(result, report_dir: Path, *, verdicts=None) -> Path:
 
 def _write_folder(folder: Path, data: dict) -> None:
     from rolecall.reports import html, junit, markdown
+    from rolecall.reports.records import slug
 
     summary, cells, divergences = data["summary"], data["cells"], data["divergences"]
     for rec in divergences:
@@ -60,7 +61,7 @@ def _write_folder(folder: Path, data: dict) -> None:
     _write_findings(folder, data)
     for target, scenarios in data.get("passed", {}).items():
         (folder / "passed").mkdir(exist_ok=True)
-        _dump(folder / "passed" / f"{_slug(target)}.json", scenarios)
+        _dump(folder / "passed" / f"{slug(target)}.json", scenarios)
     with open(folder / "results.jsonl", "w", encoding="utf-8") as fh:
         for rec in cells:
             fh.write(json.dumps(rec, default=str, ensure_ascii=False) + "\n")
@@ -69,12 +70,6 @@ def _write_folder(folder: Path, data: dict) -> None:
     (folder / "index.html").write_text(html.render(data), encoding="utf-8")
     # summary.json last: a folder that has it is a complete report
     _dump(folder / "summary.json", summary)
-
-
-def _slug(target: str) -> str:
-    from rolecall.ledger import slug
-
-    return slug(target)
 
 
 def _write_findings(folder: Path, data: dict) -> None:
