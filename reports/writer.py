@@ -13,6 +13,7 @@ import re
 import shutil
 from pathlib import Path
 
+from rolecall.processes import pid_alive
 from rolecall.scenario import write_atomic
 
 PARTIAL = re.compile(r"\.(?P<run>.+)\.(?P<pid>\d+)\.partial")
@@ -116,17 +117,5 @@ def _sweep(report_dir: Path) -> None:
     """Remove temporary folders that processes which no longer run left behind."""
     for entry in report_dir.iterdir():
         m = PARTIAL.fullmatch(entry.name)
-        if m and entry.is_dir() and not _alive(int(m["pid"])):
+        if m and entry.is_dir() and not pid_alive(int(m["pid"])):
             shutil.rmtree(entry, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

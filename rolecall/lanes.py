@@ -31,9 +31,9 @@ from rolecall.conformance import CATALOGUE
 from rolecall.engine import Cell, Profile
 from rolecall.events import CellFinished, Listener, TargetLost
 from rolecall.pool import TargetPool, make_target
+from rolecall.processes import die_with_parent as _die_with_parent
 from rolecall.property import Property
 from rolecall.spine import AfterCell, run_cell
-from rolecall.targets.emulator_server import die_with_parent as _die_with_parent
 
 #: how long lanes get to report after an interrupt before they are terminated
 INTERRUPT_GRACE_S = 60.0

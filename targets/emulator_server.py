@@ -40,6 +40,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any, Callable
 
+from rolecall.processes import die_with_parent, pid_alive
+
 _COMPLETE_MARKER = ".rolecall-install.json"
 _PIP_TIMEOUT = 1800.0
 _STOP_TIMEOUT = 15.0  # SIGTERM -> SIGKILL
@@ -343,39 +345,6 @@ def check_port_free(port: int, label: str) -> None:
             s.bind(("127.0.0.1", port))
         except OSError as exc:
             raise ServerUnavailable(f"cannot start {label} on 127.0.0.1:{port}: {exc.strerror or exc}") from None
-
-
-def die_with_parent() -> None:  # runs in the child between fork and exec
-    with contextlib.suppress(Exception):
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        PR_SET_PDEATHSIG = 1
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # a zombie still answers kill(0); treat it as gone
-    with contextlib.suppress(OSError):
-        with open(f"/proc/{pid}/stat") as f:
-            if f.read().rsplit(")", 1)[1].split()[0] == "Z":
-                return False
-    return True
-
-
-def pid_runs(pid: int, marker: bytes) -> bool:
-    """Whether process ``pid``'s command line contains ``marker`` (e.g. its module)."""
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return marker in f.read()
-    except OSError:
-        return False
 
 
 def terminate(pid: int, proc: subprocess.Popen | None, timeout: float = _STOP_TIMEOUT,

@@ -27,8 +27,8 @@ import time
 from pathlib import Path
 
 from rolecall.targets import emulator_server as es
-from rolecall.targets.emulator_server import (EmulatorServer, ServerUnavailable, cache_dir, die_with_parent,
-                                              find_python313, pid_alive, poll_health)
+from rolecall.processes import pid_alive, pid_runs
+from rolecall.targets.emulator_server import EmulatorServer, ServerUnavailable, cache_dir, find_python313, poll_health
 
 __all__ = [
     "DEFAULT_VERSION",
@@ -56,7 +56,6 @@ _MODULE = "localstack.runtime.main"
 
 #: LocalStack's errors are the emulator servers' (one line); the old name stays for callers
 LocalStackUnavailable = ServerUnavailable
-_die_with_parent = die_with_parent  # rolecall.lanes uses it
 
 
 def _requirements(version: str) -> list[str]:
@@ -182,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "start":
             if pid_file.exists():
                 old = json.loads(pid_file.read_text())
-                if pid_alive(old["pid"]) and es.pid_runs(old["pid"], _MODULE.encode()):
+                if pid_alive(old["pid"]) and pid_runs(old["pid"], _MODULE.encode()):
                     print(f"{old['endpoint']} {old['pid']}")
                     return 0
             log_dir = pid_file.parent / "logs"
@@ -202,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         info = json.loads(pid_file.read_text())
         pid = int(info["pid"])
-        if pid_alive(pid) and es.pid_runs(pid, _MODULE.encode()):
+        if pid_alive(pid) and pid_runs(pid, _MODULE.encode()):
             es.terminate(pid, None, log_path=info.get("log"), done_marker=LocalStackServer.done_marker)
             print(f"stopped {pid}")
         else:

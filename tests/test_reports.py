@@ -286,6 +286,25 @@ def test_a_killed_writer_leaves_no_report_and_its_leftover_is_swept(result, tmp_
     assert load_report("latest", reports).run_id == third.name
 
 
+def test_a_leftover_of_a_running_writer_is_kept_and_of_an_exited_one_swept(result, tmp_path):
+    """Another run still writing (its pid runs) keeps its hidden folder; one whose process has
+    exited (here: exited and not yet reaped, a zombie) loses it at the next write."""
+    reports = tmp_path / "reports"
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    stat = Path(f"/proc/{child.pid}/stat")
+    if not stat.exists():  # no /proc: reap it (a pid that no longer exists)
+        child.wait()
+    while stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] != "Z":
+        os.sched_yield()
+    running = reports / f".other-run.{os.getppid()}.partial"
+    exited = reports / f".dead-run.{child.pid}.partial"
+    for folder in (running, exited):
+        folder.mkdir(parents=True)
+    write_report(result, reports)
+    child.wait()
+    assert running.is_dir() and not exited.exists()
+
+
 def test_latest_can_be_a_file_naming_the_folder(result, tmp_path):
     """Where symlinks are not allowed, `latest` is a file holding the folder's name."""
     reports = tmp_path / "reports"
