@@ -5,27 +5,22 @@ config's allowlist, checked with sts:GetCallerIdentity before anything is writte
 resource is named `rc-<run id>-<scenario>-<name>` and tagged `rolecall:run-id`; names map
 back to the scenario's own before outcomes are normalised. Cleanup runs after each scenario,
 at exit and on SIGINT/SIGTERM; `rolecall aws sweep` removes what a killed run left behind.
-docs/aws.md tells the whole contract.
+docs/aws.md tells the whole contract. This module is the target itself (sessions, the call
+and its retries, cleanup after each scenario); its config file is read by aws_config.py, its
+names are made and mapped back by aws_names.py, and aws_cleanup.py deletes and sweeps.
 """
 from __future__ import annotations
 
 import atexit
-import datetime as dt
-import hashlib
-import ipaddress
 import json
 import os
-import re
 import signal
 import sys
 import threading
 import time
 import weakref
 from collections import Counter
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
-from urllib.parse import urlsplit
+from typing import Any, Mapping
 
 import boto3
 import botocore.exceptions
@@ -33,33 +28,31 @@ import botocore.session
 
 from rolecall import interrupts
 from rolecall.outcome import ERROR, Outcome, Run
-from rolecall.scenario import ACCOUNT_NAME, Scenario
+from rolecall.scenario import Scenario
+from rolecall.targets.aws_cleanup import (DELETERS, FIRST_DELAY, SWEEP_ORDER, SweepResult, _backoff, _code,
+                                          delete_bucket, delete_instance_profile, delete_policy, delete_role,
+                                          delete_user, sweep)
+from rolecall.targets.aws_config import (CONFIG_ENV, CONFIG_KEYS, OPT_IN_ENV, RETRY_BUDGET, STAND_IN_ENV, AwsConfig,
+                                         AwsConfigError, _check_endpoint, _check_opt_in, config_path, load_config)
+from rolecall.targets.aws_names import (BUCKET_LIMIT, NAME_LIMITS, RUN_PREFIX, TAG_KEY, _NAME_PARAMS, _b36, _fit,
+                                        _Resource, _Scenario)
 from rolecall.targets.base import CallFailed, CallResult, Credentials, TargetUnavailable, Unsupported
 from rolecall.targets.boto import Boto3Target
 
-OPT_IN_ENV = "ROLECALL_AWS_OPT_IN"
-CONFIG_ENV = "ROLECALL_AWS_CONFIG"
-STAND_IN_ENV = "ROLECALL_AWS_STAND_IN"  # test-only: allows `endpoint_url` (a local stand-in such as moto_server)
-TAG_KEY = "rolecall:run-id"
-#: every name this target gives starts with this; group 1 is the run id the tag must repeat
-RUN_PREFIX = re.compile(r"rc-([0-9a-f]{6})-")
+# The target's public names, wherever they live: its config (aws_config.py), its names
+# (aws_names.py) and its cleanup and sweep (aws_cleanup.py) are imported from here.
+__all__ = ["AwsConfig", "AwsConfigError", "AwsTarget", "BUCKET_LIMIT", "CONFIG_ENV", "CONFIG_KEYS", "DELETERS",
+           "FIRST_DELAY", "NAME_LIMITS", "OPT_IN_ENV", "PROPAGATION_WINDOW", "RETRY_BUDGET", "RUN_PREFIX",
+           "STAND_IN_ENV", "SWEEP_ORDER", "SweepResult", "TAG_KEY", "aws", "config_path", "delete_bucket",
+           "delete_instance_profile", "delete_policy", "delete_role", "delete_user", "load_config", "sweep"]
 
 # IAM is eventually consistent: "changes that you make are not always immediately visible"
 # (https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency).
 # A call is retried only for a symptom of that, caused by something this run wrote this
 # recently (see `_propagation_symptom`), and for at most the retry budget.
 PROPAGATION_WINDOW = 10.0
-RETRY_BUDGET = 10.0
-FIRST_DELAY = 0.5
 
 _PROFILE = "profile:"  # marks administrator credentials: the profile's own session signs the call
-_IAM_NAME = re.compile(r"[\w+=,.@-]+", re.ASCII)  # botocore's roleNameType/userNameType/... pattern
-_BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
-_STOP = r"[^/\"\s,\]\}]"  # what can follow in an ARN inside a policy document's string
-_IAM_ARN = re.compile(rf"(?P<head>arn:aws:iam::(?P<acct>\d{{12}}):(?P<kind>user|role|policy|instance-profile)"
-                      rf"/(?:{_STOP}*/)*)(?P<name>{_STOP}*)")
-_STS_ARN = re.compile(rf"(?P<head>arn:aws:sts::(?P<acct>\d{{12}}):assumed-role/)(?P<name>{_STOP}+)")
-_NAME_PARAMS = {"RoleName": "role", "UserName": "user", "InstanceProfileName": "instance-profile"}
 
 # What the target sends. Everything else (account settings, identity providers, MFA devices,
 # service-linked roles, ...) is `unsupported`: it could touch what the run does not own, or
@@ -81,327 +74,12 @@ _S3_CALLS = frozenset("""
 CreateBucket DeleteBucket HeadBucket ListBuckets PutBucketPolicy GetBucketPolicy DeleteBucketPolicy
 PutObject GetObject HeadObject DeleteObject ListObjects ListObjectsV2
 """.split())
-# List calls see the whole account: show the scenario only its own things.
-_LISTS = {"ListRoles": ("Roles", "RoleName"), "ListUsers": ("Users", "UserName"),
-          "ListPolicies": ("Policies", "PolicyName"),
-          "ListInstanceProfiles": ("InstanceProfiles", "InstanceProfileName"), "ListBuckets": ("Buckets", "Name")}
 _CREATES = {("iam", "CreateRole"): "role", ("iam", "CreateUser"): "user", ("iam", "CreatePolicy"): "policy",
             ("iam", "CreateInstanceProfile"): "instance-profile", ("s3", "CreateBucket"): "bucket"}
 _TAGGERS = {"role": ("tag_role", "RoleName"), "user": ("tag_user", "UserName"),
             "instance-profile": ("tag_instance_profile", "InstanceProfileName"), "policy": ("tag_policy", "PolicyArn")}
 _DELETES = {"DeleteRole": "role", "DeleteUser": "user", "DeletePolicy": "policy",
             "DeleteInstanceProfile": "instance-profile", "DeleteBucket": "bucket"}
-# deletion order when sweeping: what holds a reference goes first
-SWEEP_ORDER = ("instance-profile", "role", "user", "policy", "bucket")
-
-
-def _name_limits() -> dict[str, int]:
-    """Name length limits from botocore's IAM model (data over code)."""
-    model = botocore.session.get_session().get_service_model("iam")
-    shapes = {"role": "roleNameType", "user": "userNameType", "policy": "policyNameType",
-              "instance-profile": "instanceProfileNameType"}
-    return {kind: model.shape_for(shape).metadata["max"] for kind, shape in shapes.items()}
-
-
-NAME_LIMITS = _name_limits()
-BUCKET_LIMIT = 63  # https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html
-
-
-# ----------------------------------------------------------------------------- config
-
-class AwsConfigError(ValueError):
-    """The config file is missing or wrong; `str()` is one line naming the file."""
-
-
-CONFIG_KEYS = ("accounts", "allowed_accounts", "region", "settle_seconds", "retry_budget_seconds", "endpoint_url")
-
-
-@dataclass(frozen=True)
-class AwsConfig:
-    origin: str
-    accounts: Mapping[str, str]  # logical account -> AWS profile name
-    allowed_accounts: frozenset[str]
-    region: str = "us-east-1"
-    settle_seconds: float = 0.0
-    retry_budget_seconds: float = RETRY_BUDGET
-    endpoint_url: str | None = None
-
-
-def config_path(explicit: str | os.PathLike | None = None) -> Path:
-    value = explicit or os.environ.get(CONFIG_ENV)
-    if not value:
-        raise AwsConfigError(f"no config: pass --aws-config PATH or set {CONFIG_ENV}=PATH (a TOML or JSON file "
-                             f"mapping accounts A, B, ... to AWS profiles; see docs/aws.md)")
-    return Path(value)
-
-
-def load_config(path: str | os.PathLike) -> AwsConfig:
-    origin = str(path)
-
-    def fail(problem: str):
-        raise AwsConfigError(f"{origin}: {problem}")
-
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        fail("no such file")
-    except (OSError, UnicodeDecodeError) as exc:
-        fail(f"cannot read: {exc}")
-    if origin.endswith(".json"):
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            fail(f"line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}")
-    elif origin.endswith(".toml"):
-        try:
-            import tomllib
-        except ImportError:  # Python 3.10
-            fail("TOML needs Python 3.11 or later; write the config as JSON instead")
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            fail(f"invalid TOML: {exc}")
-    else:
-        fail("expected a .toml or .json file")
-    if not isinstance(data, dict):
-        fail("expected a table/object at the top")
-    for key in data:
-        if key not in CONFIG_KEYS:
-            fail(f"unknown key {key!r} (expected one of: {', '.join(CONFIG_KEYS)})")
-    accounts = data.get("accounts")
-    if not isinstance(accounts, dict) or not accounts:
-        fail("accounts: required: a table mapping logical accounts to AWS profile names, e.g. A = \"rolecall-a\"")
-    for logical, profile in accounts.items():
-        if not ACCOUNT_NAME.fullmatch(logical):
-            fail(f"accounts.{logical}: logical accounts are A, B, C, ... (capital letter, then capitals or digits)")
-        if not isinstance(profile, str) or not profile:
-            fail(f"accounts.{logical}: expected an AWS profile name (a string), got {profile!r}")
-    allowed = data.get("allowed_accounts")
-    if not isinstance(allowed, list) or not allowed:
-        fail("allowed_accounts: required: the 12-digit ids of the AWS accounts rolecall may write to, as strings")
-    for a in allowed:
-        if not (isinstance(a, str) and re.fullmatch(r"\d{12}", a)):
-            fail(f"allowed_accounts: expected 12-digit account ids as strings, got {a!r}")
-    region = data.get("region", "us-east-1")
-    if not (isinstance(region, str) and re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d", region)):
-        fail(f"region: expected an AWS region such as us-east-1, got {region!r}")
-    numbers = {}
-    for key, default in (("settle_seconds", 0.0), ("retry_budget_seconds", RETRY_BUDGET)):
-        v = data.get(key, default)
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0 or v > 3600:
-            fail(f"{key}: expected seconds between 0 and 3600, got {v!r}")
-        numbers[key] = float(v)
-    endpoint = data.get("endpoint_url")
-    if endpoint is not None and not isinstance(endpoint, str):
-        fail(f"endpoint_url: expected a URL string, got {endpoint!r}")
-    return AwsConfig(origin, dict(accounts), frozenset(allowed), region, endpoint_url=endpoint, **numbers)
-
-
-def _check_opt_in() -> None:
-    if os.environ.get(OPT_IN_ENV) != "1":
-        raise TargetUnavailable(f"aws: real AWS is opt-in: set {OPT_IN_ENV}=1 to let rolecall create and delete "
-                                f"IAM users, roles, policies and S3 buckets in the allowlisted accounts (docs/aws.md)")
-
-
-def _check_endpoint(url: str | None) -> None:
-    if url is None:
-        return
-    if os.environ.get(STAND_IN_ENV) != "1":
-        raise TargetUnavailable(f"aws: endpoint_url is only for tests against a local stand-in (set {STAND_IN_ENV}=1); "
-                                f"the aws target talks to AWS itself")
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    try:
-        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
-    if parts.scheme not in ("http", "https") or not loopback:
-        raise TargetUnavailable(f"aws: endpoint_url must be a local stand-in (http://127.0.0.1:PORT), got {url!r}")
-
-
-# ----------------------------------------------------------------------------- names
-
-def _fit(prefix: str, name: str, limit: int) -> str:
-    """prefix+name, or, when that is too long, a shortened name made unique by a hash.
-
-    The hash is of the lower-cased name: IAM names are unique regardless of case, so two
-    names that collide on AWS still collide once shortened."""
-    if len(prefix) + len(name) <= limit:
-        return prefix + name
-    digest = hashlib.sha256(name.lower().encode()).hexdigest()[:6]
-    return prefix + name[: limit - len(prefix) - 7] + "-" + digest
-
-
-def _b36(n: int) -> str:
-    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
-    out = ""
-    while True:
-        n, r = divmod(n, 36)
-        out = digits[r] + out
-        if n == 0:
-            return out
-
-
-@dataclass
-class _Resource:
-    kind: str  # role, user, policy, instance-profile, bucket
-    name: str  # concrete name (for a policy: its ARN once known)
-    account: str | None  # None: whoever made it was not known; cleanup tries every account of the scenario
-    path: str = "/"
-
-
-class _Scenario:
-    """One scenario's names: logical <-> concrete, and what it created."""
-
-    def __init__(self, number: int, run_id: str, account_ids: Mapping[str, str]):
-        self.number = number
-        self.prefix = f"rc-{run_id}-{_b36(number)}-"
-        self.run_prefix = f"rc-{run_id}-"
-        self.accounts = set(account_ids.values())
-        self.to_concrete: dict[tuple[str, str], str] = {}
-        self.to_logical: dict[str, str] = {}
-        self.buckets: set[str] = set()
-        self.resources: list[_Resource] = []
-        self.created_at: dict[str, float] = {}  # concrete name -> when it was created (monotonic)
-        self.new_keys: dict[str, float] = {}  # access key id -> when it was created
-        self.last_write: float | None = None
-        self._back: re.Pattern | None = None
-
-    def _learn(self, concrete: str, logical: str) -> None:
-        if concrete != logical:
-            self.to_logical[concrete] = logical
-            self._back = None
-
-    def iam_name(self, kind: str, logical: str) -> str:
-        key = (kind, logical)
-        if key in self.to_concrete:
-            return self.to_concrete[key]
-        limit = NAME_LIMITS[kind]
-        if not (len(logical) <= limit and _IAM_NAME.fullmatch(logical)):
-            return logical  # AWS rejects it as it is; prefixing could make an invalid name valid
-        concrete = _fit(self.prefix, logical, limit)
-        self.to_concrete[key] = concrete
-        self._learn(concrete, logical)
-        return concrete
-
-    def bucket(self, name: str) -> str:
-        if name in self.buckets or name.startswith(self.run_prefix) or not _BUCKET_NAME.fullmatch(name):
-            return name
-        concrete = _fit(self.prefix, name, BUCKET_LIMIT)
-        self.buckets.add(concrete)
-        self._learn(concrete, name)
-        return concrete
-
-    def arns(self, value: Any) -> Any:
-        if isinstance(value, list):
-            return [self.arns(v) for v in value]
-        if isinstance(value, dict):
-            return {k: self.arns(v) for k, v in value.items()}
-        if not isinstance(value, str):
-            return value
-        out = _IAM_ARN.sub(lambda m: self._arn_sub(m, m["kind"]), value)
-        out = _STS_ARN.sub(lambda m: self._arn_sub(m, "role"), out)
-        if "aws:username" in out.lower():
-            out = self._usernames(out)
-        return out
-
-    def _arn_sub(self, m: re.Match, kind: str) -> str:
-        name = m["name"]
-        # `*`, `${aws:username}` and empty names stay: they match what the account holds at evaluation time
-        if m["acct"] not in self.accounts or not name or name[0] in "*?" or "${" in name:
-            return m.group(0)
-        if "*" in name or "?" in name:
-            concrete = self.prefix + name  # a pattern: prefixing keeps what it matches among the run's names
-            self._learn(concrete, name)
-        else:
-            concrete = self.iam_name(kind, name)
-        return m["head"] + concrete
-
-    def _usernames(self, text: str) -> str:
-        """`aws:username` condition values name users: they get the prefix too."""
-        try:
-            doc = json.loads(text)
-        except (json.JSONDecodeError, TypeError):
-            return text
-        statements = doc.get("Statement") if isinstance(doc, dict) else None
-        if isinstance(statements, dict):
-            statements = [statements]
-        changed = False
-        for st in statements if isinstance(statements, list) else []:
-            cond = st.get("Condition") if isinstance(st, dict) else None
-            for block in cond.values() if isinstance(cond, dict) else []:
-                if not isinstance(block, dict):
-                    continue
-                for key, v in block.items():
-                    if key.lower() == "aws:username":
-                        block[key] = [self._user_value(x) for x in v] if isinstance(v, list) else self._user_value(v)
-                        changed = True
-        return json.dumps(doc) if changed else text
-
-    def _user_value(self, v: Any) -> Any:
-        if not isinstance(v, str) or not v or v[0] in "*?" or "${" in v:
-            return v
-        return self.prefix + v if ("*" in v or "?" in v) else self.iam_name("user", v)
-
-    def outgoing(self, service: str, action: str, params: Mapping[str, Any]) -> dict:
-        out: dict[str, Any] = {}
-        for key, value in params.items():
-            if service == "iam" and key in _NAME_PARAMS and isinstance(value, str):
-                out[key] = self.iam_name(_NAME_PARAMS[key], value)
-            elif service == "iam" and key == "PolicyName" and action == "CreatePolicy" and isinstance(value, str):
-                out[key] = self.iam_name("policy", value)  # inline policy names live inside their role or user
-            elif service == "s3" and key == "Bucket" and isinstance(value, str):
-                out[key] = self.bucket(value)
-            elif key.endswith(("Arn", "Arns", "Document")) or key in ("Policy", "PermissionsBoundary"):
-                out[key] = self.arns(value)
-            elif service == "iam" and action.startswith("Untag") and key == "TagKeys" and isinstance(value, list):
-                out[key] = [k for k in value if not (isinstance(k, str) and k.lower() == TAG_KEY)]
-            else:
-                out[key] = value
-        return out
-
-    def back(self, value: Any) -> Any:
-        """Concrete names -> the scenario's names, in every string of a result or message."""
-        if isinstance(value, str):
-            if not self.to_logical or self.run_prefix not in value:
-                return value
-            if self._back is None:
-                keys = sorted(self.to_logical, key=len, reverse=True)
-                self._back = re.compile("|".join(re.escape(k) for k in keys))
-            return self._back.sub(lambda m: self.to_logical[m.group(0)], value)
-        if isinstance(value, dict):
-            return {k: self.back(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [self.back(v) for v in value]
-        return value
-
-    def mine(self, name: Any) -> bool:
-        return isinstance(name, str) and (name in self.to_logical or name in self.buckets)
-
-    def present(self, action: str, result: Any) -> Any:
-        """What the scenario sees: its own things only, without the run's tag, under its own names."""
-        if action in _LISTS and isinstance(result, dict):
-            key, name_key = _LISTS[action]
-            items = result.get(key)
-            if isinstance(items, list):
-                result = {**result, key: [i for i in items if self.mine(i.get(name_key))
-                                          or (action == "ListPolicies" and ":aws:policy/" in str(i.get("Arn")))]}
-        return self.back(_without_run_tag(result, top=True))
-
-
-def _without_run_tag(value: Any, *, top: bool = False) -> Any:
-    if isinstance(value, dict):
-        out = {}
-        for k, v in value.items():
-            if k in ("Tags", "TagSet") and isinstance(v, list):
-                v = [t for t in v if not (isinstance(t, dict) and str(t.get("Key", "")).lower() == TAG_KEY)]
-                if not v and k == "Tags" and not top:
-                    continue  # an entity without tags has no Tags list (List*Tags answers always have one)
-            out[k] = _without_run_tag(v)
-        return out
-    if isinstance(value, list):
-        return [_without_run_tag(v) for v in value]
-    return value
 
 
 # ----------------------------------------------------------------------------- interrupts
@@ -434,13 +112,6 @@ def _cleanup_live_targets() -> None:
 def _say(text: str) -> None:
     sys.stderr.write(f"aws: {text}\n")
     sys.stderr.flush()
-
-
-def _code(exc: botocore.exceptions.ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
-
-
-_GONE = {"NoSuchEntity", "NoSuchBucket", "404", "NotFound"}
 
 
 # ----------------------------------------------------------------------------- the target
@@ -840,224 +511,6 @@ class AwsTarget(Boto3Target):
 
     def _count_retry(self, code: str) -> None:
         self.retries[f"cleanup:{code}"] += 1
-
-
-def _backoff(budget: float) -> list[float]:
-    delays, total, d = [], 0.0, FIRST_DELAY
-    while total + d <= budget:
-        delays.append(d)
-        total += d
-        d *= 2
-    if budget - total >= 0.25:
-        delays.append(budget - total)
-    return delays
-
-
-# ----------------------------------------------------------------------------- deleting
-
-def _pages(client, method: str, key: str, **kw) -> Iterator[Any]:
-    if client.can_paginate(method):
-        for page in client.get_paginator(method).paginate(**kw):
-            yield from page.get(key, [])
-    else:
-        yield from getattr(client, method)(**kw).get(key, [])
-
-
-def _gone(fn: Callable[[], Any]) -> bool:
-    """Run fn; False when AWS says the thing is not there (anymore)."""
-    try:
-        fn()
-        return True
-    except botocore.exceptions.ClientError as exc:
-        if _code(exc) in _GONE:
-            return False
-        raise
-
-
-def _conflicts(fn: Callable[[], Any], count: Callable[[str], None], budget: float = 8.0) -> None:
-    """Deleting right after detaching can meet DeleteConflict while IAM catches up: retry briefly."""
-    for delay in [*_backoff(budget), None]:
-        try:
-            fn()
-            return
-        except botocore.exceptions.ClientError as exc:
-            if _code(exc) != "DeleteConflict" or delay is None:
-                raise
-            count("DeleteConflict")
-            time.sleep(delay)
-
-
-def delete_role(iam, name: str, count: Callable[[str], None]) -> bool:
-    def inner():
-        for ip in _pages(iam, "list_instance_profiles_for_role", "InstanceProfiles", RoleName=name):
-            _gone(lambda: iam.remove_role_from_instance_profile(InstanceProfileName=ip["InstanceProfileName"],
-                                                                RoleName=name))
-        for p in _pages(iam, "list_attached_role_policies", "AttachedPolicies", RoleName=name):
-            _gone(lambda: iam.detach_role_policy(RoleName=name, PolicyArn=p["PolicyArn"]))
-        for p in _pages(iam, "list_role_policies", "PolicyNames", RoleName=name):
-            _gone(lambda: iam.delete_role_policy(RoleName=name, PolicyName=p))
-        _conflicts(lambda: iam.delete_role(RoleName=name), count)
-    return _gone(inner)
-
-
-def delete_user(iam, name: str, count: Callable[[str], None]) -> bool:
-    def inner():
-        for k in _pages(iam, "list_access_keys", "AccessKeyMetadata", UserName=name):
-            _gone(lambda: iam.delete_access_key(UserName=name, AccessKeyId=k["AccessKeyId"]))
-        for p in _pages(iam, "list_attached_user_policies", "AttachedPolicies", UserName=name):
-            _gone(lambda: iam.detach_user_policy(UserName=name, PolicyArn=p["PolicyArn"]))
-        for p in _pages(iam, "list_user_policies", "PolicyNames", UserName=name):
-            _gone(lambda: iam.delete_user_policy(UserName=name, PolicyName=p))
-        for g in _pages(iam, "list_groups_for_user", "Groups", UserName=name):
-            _gone(lambda: iam.remove_user_from_group(GroupName=g["GroupName"], UserName=name))
-        _gone(lambda: iam.delete_login_profile(UserName=name))
-        _conflicts(lambda: iam.delete_user(UserName=name), count)
-    return _gone(inner)
-
-
-def delete_policy(iam, arn: str, count: Callable[[str], None]) -> bool:
-    def inner():
-        for kind, key, detach, param in (("PolicyRoles", "RoleName", iam.detach_role_policy, "RoleName"),
-                                         ("PolicyUsers", "UserName", iam.detach_user_policy, "UserName"),
-                                         ("PolicyGroups", "GroupName", iam.detach_group_policy, "GroupName")):
-            for e in _pages(iam, "list_entities_for_policy", kind, PolicyArn=arn):
-                _gone(lambda: detach(**{param: e[key], "PolicyArn": arn}))
-        for v in _pages(iam, "list_policy_versions", "Versions", PolicyArn=arn):
-            if not v.get("IsDefaultVersion"):
-                _gone(lambda: iam.delete_policy_version(PolicyArn=arn, VersionId=v["VersionId"]))
-        _conflicts(lambda: iam.delete_policy(PolicyArn=arn), count)
-    return _gone(inner)
-
-
-def delete_instance_profile(iam, name: str, count: Callable[[str], None]) -> bool:
-    def inner():
-        profile = iam.get_instance_profile(InstanceProfileName=name)["InstanceProfile"]
-        for role in profile.get("Roles", []):
-            _gone(lambda: iam.remove_role_from_instance_profile(InstanceProfileName=name, RoleName=role["RoleName"]))
-        _conflicts(lambda: iam.delete_instance_profile(InstanceProfileName=name), count)
-    return _gone(inner)
-
-
-def delete_bucket(s3, name: str, count: Callable[[str], None]) -> bool:
-    def inner():
-        # the bucket policy goes first: a scenario's Deny could otherwise lock its administrator out
-        try:
-            s3.delete_bucket_policy(Bucket=name)
-        except botocore.exceptions.ClientError as exc:
-            if _code(exc) in _GONE:
-                raise
-        # an unversioned object is listed as version "null"; plain listing is the fallback
-        batch = [{"Key": v["Key"], "VersionId": v["VersionId"]} for key in ("Versions", "DeleteMarkers")
-                 for v in _pages(s3, "list_object_versions", key, Bucket=name)]
-        if not batch:
-            batch = [{"Key": v["Key"]} for v in _pages(s3, "list_objects_v2", "Contents", Bucket=name)]
-        for i in range(0, len(batch), 1000):
-            s3.delete_objects(Bucket=name, Delete={"Objects": batch[i:i + 1000], "Quiet": True})
-        s3.delete_bucket(Bucket=name)
-    return _gone(inner)
-
-
-DELETERS = {"role": delete_role, "user": delete_user, "policy": delete_policy,
-            "instance-profile": delete_instance_profile}
-
-
-# ----------------------------------------------------------------------------- sweep
-
-@dataclass
-class SweepResult:
-    deleted: list[str] = field(default_factory=list)
-    failed: list[str] = field(default_factory=list)
-    young: list[str] = field(default_factory=list)  # too recent for --older-than
-    untagged: list[str] = field(default_factory=list)  # the prefix without the matching tag: not ours for sure
-
-
-def _tag_value(tags: Any) -> str | None:
-    for t in tags or []:
-        if isinstance(t, dict) and str(t.get("Key", "")).lower() == TAG_KEY:
-            return t.get("Value")
-    return None
-
-
-def _candidates(target: AwsTarget, account: str) -> Iterator[tuple[str, str, dt.datetime | None, str | None]]:
-    """(kind, name or ARN, created, tag value) of everything in the account whose name has the run prefix."""
-    creds = target.admin(account)
-    iam, s3 = target.client("iam", creds), target.client("s3", creds)
-
-    def tags(get: Callable[[], Any]) -> Any:
-        # List* calls do not return tags (ListRoles, ListUsers...): each candidate's Get* does
-        try:
-            return get()
-        except botocore.exceptions.ClientError as exc:
-            if _code(exc) in _GONE:
-                return _GONE  # deleted meanwhile
-            if _code(exc) == "NoSuchTagSet":
-                return None
-            raise
-
-    listings = (
-        ("instance-profile", "list_instance_profiles", "InstanceProfiles", "InstanceProfileName",
-         lambda n: iam.get_instance_profile(InstanceProfileName=n)["InstanceProfile"].get("Tags")),
-        ("role", "list_roles", "Roles", "RoleName", lambda n: iam.get_role(RoleName=n)["Role"].get("Tags")),
-        ("user", "list_users", "Users", "UserName", lambda n: iam.get_user(UserName=n)["User"].get("Tags")),
-        ("policy", "list_policies", "Policies", "PolicyName", None),
-    )
-    for kind, method, key, name_key, get in listings:
-        extra = {"Scope": "Local"} if kind == "policy" else {}
-        for item in _pages(iam, method, key, **extra):
-            name = item[name_key]
-            if not RUN_PREFIX.match(name):
-                continue
-            found = tags(lambda: iam.get_policy(PolicyArn=item["Arn"])["Policy"].get("Tags")) if kind == "policy" \
-                else tags(lambda: get(name))
-            if found is not _GONE:
-                yield kind, item["Arn"] if kind == "policy" else name, item.get("CreateDate"), _tag_value(found)
-    for b in s3.list_buckets().get("Buckets", []):
-        if RUN_PREFIX.match(b["Name"]):
-            found = tags(lambda: s3.get_bucket_tagging(Bucket=b["Name"]).get("TagSet"))
-            if found is not _GONE:
-                yield "bucket", b["Name"], b.get("CreationDate"), _tag_value(found)
-
-
-def sweep(target: AwsTarget, older_than: dt.timedelta, *, dry_run: bool = False, include_untagged: bool = False,
-          echo: Callable[[str], None] = print) -> SweepResult:
-    """Delete what earlier runs left: a name starting rc-<run id>- and the tag rolecall:run-id=<run id>,
-    created more than `older_than` ago, in every account of the config."""
-    target.announce = False
-    target.open()
-    cutoff = dt.datetime.now(dt.timezone.utc) - older_than
-    out = SweepResult()
-    for logical, account in target._accounts.items():
-        try:
-            found = list(_candidates(target, account))
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
-            echo(f"could not list account {logical} ({account}): {exc}")
-            out.failed.append(f"account {logical}")
-            continue
-        found.sort(key=lambda c: SWEEP_ORDER.index(c[0]))
-        for kind, name, created, tag in found:
-            label = f"{kind} {name} (account {logical} {account})"
-            run_id = RUN_PREFIX.match(name.rsplit("/", 1)[-1]).group(1)
-            if tag != run_id and not (include_untagged and tag is None):
-                out.untagged.append(label)
-                continue
-            if created is not None and created.tzinfo is None:
-                created = created.replace(tzinfo=dt.timezone.utc)
-            if created is not None and created > cutoff:
-                out.young.append(label)
-                continue
-            if dry_run:
-                echo(f"would delete {label}")
-                out.deleted.append(label)
-                continue
-            try:
-                target._delete(_Resource(kind, name, account), account)
-            except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
-                echo(f"could not delete {label}: {exc}")
-                out.failed.append(label)
-                continue
-            echo(f"deleted {label}")
-            out.deleted.append(label)
-    return out
 
 
 # ----------------------------------------------------------------------------- factory
