@@ -23,9 +23,11 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from typing import Callable
 
-from rolecall.targets.reference import ReferenceTarget, access, evaluation, iam, policy, s3, sts
+from rolecall.targets.reference import (ReferenceTarget, access, evaluation, iam, policy, policy_conditions,
+                                        policy_matchers, policy_patterns, policy_validation, s3, sts)
 from rolecall.targets.reference.evaluation import Decision
-from rolecall.targets.reference.policy import _ActionMatcher, _Condition, _PrincipalMatcher, _ResourceMatcher
+from rolecall.targets.reference.policy_conditions import _Condition
+from rolecall.targets.reference.policy_matchers import _ActionMatcher, _PrincipalMatcher, _ResourceMatcher
 
 DOCS = "https://docs.aws.amazon.com/IAM/latest/UserGuide/"
 
@@ -104,7 +106,8 @@ def _action_case_sensitive():
         self.all = "*" in patterns
         self.names = frozenset(p for p in patterns if "*" not in p and "?" not in p)
         wild = [p for p in patterns if "*" in p or "?" in p]
-        self.regex = policy._alternation([policy._glob_source(policy._flag_chars([(p, True)])) for p in wild])
+        self.regex = policy_patterns._alternation([policy_patterns._glob_source(policy_patterns._flag_chars([(p, True)]))
+                                                   for p in wild])
 
     def match(self, _action_lower):
         action = _CURRENT_ACTION[-1]
@@ -129,13 +132,14 @@ def _question_mark_literal():
         static: list[str] = []
         self.dynamic = []
         for p in patterns:
-            tokens = policy._resource_tokens(p, variables)
-            if policy._has_vars(tokens):
+            tokens = policy_matchers._resource_tokens(p, variables)
+            if policy_patterns._has_vars(tokens):
                 self.dynamic.append(tokens)
             else:
-                chars = [(ch, wild and ch == "*") for ch, wild in policy._flag_chars(policy._resolve(tokens, {}))]
-                static.append(policy._arn_source(chars))
-        self.regex = policy._alternation(static)
+                pieces = policy_patterns._resolve(tokens, {})
+                chars = [(ch, wild and ch == "*") for ch, wild in policy_patterns._flag_chars(pieces)]
+                static.append(policy_patterns._arn_source(chars))
+        self.regex = policy_patterns._alternation(static)
 
     return _setattr((_ResourceMatcher, "__init__", init))
 
@@ -185,8 +189,10 @@ def _for_all_values_missing_key():
 
 def _variables_not_substituted():
     """Policy variables are plain text: ${aws:username} is compared as written."""
-    original = policy._tokenize
-    return _setattr((policy, "_tokenize", lambda text, variables: original(text, False)))
+    original = policy_patterns._tokenize
+    # each module that tokenizes looks the name up in its own globals
+    return _setattr(*((m, "_tokenize", lambda text, variables: original(text, False))
+                      for m in (policy_matchers, policy_conditions)))
 
 
 # The keys of the request contexts rolecall draws, as AWS's documentation spells them
@@ -308,12 +314,12 @@ def _delete_role_with_policies():
 
 def _bare_account_id_refused():
     """A trust policy naming a bare account id ("AWS": "111122223333") is refused as malformed."""
-    original = policy._principal_ok
+    original = policy_validation._principal_ok
 
     def principal_ok(typ, v, kind):
-        return False if typ == "AWS" and policy._ACCOUNT.fullmatch(v) else original(typ, v, kind)
+        return False if typ == "AWS" and policy_matchers._ACCOUNT.fullmatch(v) else original(typ, v, kind)
 
-    return _setattr((policy, "_principal_ok", principal_ok))
+    return _setattr((policy_validation, "_principal_ok", principal_ok))
 
 
 MUTANTS = [
