@@ -23,8 +23,9 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from typing import Callable
 
-from rolecall.targets.reference import (ReferenceTarget, access, evaluation, iam, policy, policy_conditions,
-                                        policy_matchers, policy_patterns, policy_validation, s3, sts)
+from rolecall.targets.reference import (ReferenceTarget, access, evaluation, iam, iam_common, iam_roles, policy,
+                                        policy_conditions, policy_matchers, policy_patterns, policy_validation, s3,
+                                        sts)
 from rolecall.targets.reference.evaluation import Decision
 from rolecall.targets.reference.policy_conditions import _Condition
 from rolecall.targets.reference.policy_matchers import _ActionMatcher, _PrincipalMatcher, _ResourceMatcher
@@ -65,7 +66,8 @@ def _operation(fn):
 def _principal_prefix():
     """Trust principals compared as ARN text, and by prefix: a trust naming user/bob admits
     user/bobby (IAM stores named users and roles by unique id; an emulator keeps the text)."""
-    original_match, original_trust, original_grant = _PrincipalMatcher.match, iam._trust_policy, evaluation._statement_grant
+    original_match, original_trust = _PrincipalMatcher.match, iam_roles._trust_policy
+    original_grant = evaluation._statement_grant
 
     def match(self, p):
         if original_match(self, p):
@@ -77,7 +79,7 @@ def _principal_prefix():
 
     def trust_policy(model, document):
         original_trust(model, document)  # its validation, not its unique ids
-        return iam._parse(document, "trust")
+        return iam_common._parse(document, "trust")
 
     def statement_grant(statement, principal):
         grant = original_grant(statement, principal)
@@ -91,7 +93,7 @@ def _principal_prefix():
                     grant = "role"
         return grant
 
-    return _setattr((_PrincipalMatcher, "match", match), (iam, "_trust_policy", trust_policy),
+    return _setattr((_PrincipalMatcher, "match", match), (iam_roles, "_trust_policy", trust_policy),
                     (evaluation, "_statement_grant", statement_grant))
 
 
@@ -231,7 +233,8 @@ def _condition_key_case_sensitive():
             statements.append(replace(st, conditions=conditions))
         return replace(pol, statements=tuple(statements))
 
-    return _setattr(*((m, "parse_policy", parse_policy) for m in (policy, iam, sts, s3)))
+    # each module that parses looks the name up in its own globals
+    return _setattr(*((m, "parse_policy", parse_policy) for m in (policy, iam_common, iam_roles, sts, s3)))
 
 
 # ----------------------------------------------------------------------------- STS results
@@ -287,7 +290,7 @@ def _role_names_case_sensitive():
 
     @_operation
     def CreateRole(model, caller, p):  # noqa: N802
-        roles = model.account(iam._account(model, caller)).roles
+        roles = model.account(iam_common._account(model, caller)).roles
         name = str(p.get("RoleName", ""))
         clash = roles.get(name.lower())
         if clash is not None and clash.name != name:
@@ -303,7 +306,7 @@ def _delete_role_with_policies():
 
     @_operation
     def DeleteRole(model, caller, p):  # noqa: N802
-        role = model.account(iam._account(model, caller)).roles.get(str(p.get("RoleName", "")).lower())
+        role = model.account(iam_common._account(model, caller)).roles.get(str(p.get("RoleName", "")).lower())
         if role is not None and not role.service_linked:
             role.inline.clear()
             role.managed.clear()

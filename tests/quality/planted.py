@@ -10,7 +10,7 @@ import contextlib
 from dataclasses import dataclass
 from typing import Callable
 
-from rolecall.targets.reference import ReferenceTarget, access, iam, params, sts
+from rolecall.targets.reference import ReferenceTarget, access, iam_roles, params, sts
 from rolecall.targets.reference.model import AwsError, Model
 
 
@@ -106,7 +106,7 @@ BUGS = [
         "role chaining is not limited to one hour"),
     Bug("session-policy-ignored", _reasons("deny-session-policy", "deny-explicit-session"),
         "session policies passed to AssumeRole do not limit the session"),
-    Bug("service-linked-role-deletable", lambda: _setattr(iam, "_protected", lambda role: None),
+    Bug("service-linked-role-deletable", lambda: _setattr(iam_roles, "_protected", lambda role: None),
         "service-linked roles can be modified and deleted like any role"),
     Bug("identity-deny-ignored", _reasons("deny-explicit-identity"), "an explicit Deny in an identity policy is ignored"),
     Bug("boundary-ignored", _reasons("deny-boundary", "deny-explicit-boundary"), "permissions boundaries are ignored"),
