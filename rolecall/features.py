@@ -492,19 +492,18 @@ def _api_features(world: _World) -> set[str]:
 
 # ----------------------------------------------------------------------------- the function
 
+#: the feature a policy of these kinds counts as, whatever it says (every kind counts by its content too)
+_POLICY_FEATURES = {"managed": "policy:managed", "boundary": "policy:boundary", "session": "policy:session-inline",
+                    "bucket": "policy:bucket"}
+
+
 def features(scenario: Scenario) -> set[str]:
     """Every feature of `FEATURES` (and a few beyond it) that `scenario` exercises."""
     world = _World(scenario)
     out = _api_features(world)
     for kind, holder, step, document in _policies(world):
-        if kind == "managed":
-            out.add("policy:managed")
-        elif kind == "boundary":
-            out.add("policy:boundary")
-        elif kind == "session":
-            out.add("policy:session-inline")
-        elif kind == "bucket":
-            out.add("policy:bucket")
+        if kind in _POLICY_FEATURES:
+            out.add(_POLICY_FEATURES[kind])
         doc = _load(document)
         if doc is None:
             continue

@@ -223,6 +223,28 @@ def _group_dict(group: Group) -> dict:
             "CreateDate": group.create_date}
 
 
+# What keeps an entity from being deleted, in the order IAM checks it, with IAM's message
+# (DeleteConflict, 409); the sources are at each Delete* operation.
+_DETACH_FIRST = "Cannot delete entity, must detach all policies first."
+_DELETE_INLINE_FIRST = "Cannot delete entity, must delete policies first."
+_REMOVE_USERS_FIRST = "Cannot delete entity, must remove users from group first."
+_REMOVE_ROLES_FIRST = "Cannot delete entity, must remove roles from instance profile first."
+DELETE_CONFLICTS = {
+    "role": (("managed", _DETACH_FIRST), ("inline", _DELETE_INLINE_FIRST), ("instance_profiles", _REMOVE_ROLES_FIRST)),
+    "user": (("managed", _DETACH_FIRST), ("inline", _DELETE_INLINE_FIRST),
+             ("access_keys", "Cannot delete entity, must delete access keys first."), ("groups", _REMOVE_USERS_FIRST)),
+    "group": (("members", _REMOVE_USERS_FIRST), ("managed", _DETACH_FIRST), ("inline", _DELETE_INLINE_FIRST)),
+    "instance-profile": (("roles", _REMOVE_ROLES_FIRST),),
+}
+
+
+def _deletable(kind: str, entity: Any) -> None:
+    """DeleteConflict for the first thing (in IAM's order, DELETE_CONFLICTS) that still holds `entity`."""
+    for attribute, message in DELETE_CONFLICTS[kind]:
+        if getattr(entity, attribute):
+            raise AwsError("DeleteConflict", 409, message)
+
+
 def _boundary_arn(model: Model, arn: Any) -> str:
     """A boundary must be a managed policy's ARN (recorded, RECORDED: test_iam_roles.py::
     TestRolePermissionsBoundary::test_role_permissions_boundary_errors)."""

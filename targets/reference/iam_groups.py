@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from rolecall.targets.reference.iam_common import (_account, _authorize, _group, _group_dict, _parse, _path,
+from rolecall.targets.reference.iam_common import (_account, _authorize, _deletable, _group, _group_dict, _parse, _path,
                                                    _path_prefix, _user, _user_dict)
 from rolecall.targets.reference.iam_policies import _attach, _attached_list, _detach
 from rolecall.targets.reference.model import AwsError, Caller, Group, Model, operation
@@ -71,12 +71,7 @@ def DeleteGroup(model: Model, caller: Caller, p: dict):
     acct = _account(model, caller)
     group = _group(model, acct, p["GroupName"])
     _authorize(model, caller, "DeleteGroup", group.arn)
-    if group.members:
-        raise AwsError("DeleteConflict", 409, "Cannot delete entity, must remove users from group first.")
-    if group.managed:
-        raise AwsError("DeleteConflict", 409, "Cannot delete entity, must detach all policies first.")
-    if group.inline:
-        raise AwsError("DeleteConflict", 409, "Cannot delete entity, must delete policies first.")
+    _deletable("group", group)
     del model.account(acct).groups[group.name.lower()]
     return {}, None
 

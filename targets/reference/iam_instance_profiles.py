@@ -4,8 +4,8 @@ holds, and tags (recorded: LocalStack test_iam_instance_profiles.py, iam_common.
 from __future__ import annotations
 
 
-from rolecall.targets.reference.iam_common import (_account, _authorize, _merge_tags, _page, _path, _path_prefix,
-                                                   _profile, _profile_dict, _role, _tag_list, _tags)
+from rolecall.targets.reference.iam_common import (_account, _authorize, _deletable, _merge_tags, _page, _path,
+                                                   _path_prefix, _profile, _profile_dict, _role, _tag_list, _tags)
 from rolecall.targets.reference.model import AwsError, Caller, InstanceProfile, Model, operation
 
 
@@ -53,8 +53,7 @@ def DeleteInstanceProfile(model: Model, caller: Caller, p: dict):
     acct = _account(model, caller)
     ip = _profile(model, acct, p["InstanceProfileName"])
     _authorize(model, caller, "DeleteInstanceProfile", ip.arn)
-    if ip.roles:
-        raise AwsError("DeleteConflict", 409, "Cannot delete entity, must remove roles from instance profile first.")
+    _deletable("instance-profile", ip)
     del model.account(acct).instance_profiles[ip.name.lower()]
     return {}, None
 

@@ -11,8 +11,9 @@ from typing import Any
 
 from rolecall import aws
 from rolecall.targets.reference.iam_common import (ROLE_INLINE_AGGREGATE_MAX, TRUST_POLICY_MAX, _account, _authorize,
-                                                   _boundary_arn, _merge_tags, _page, _parse, _path, _path_prefix,
-                                                   _profile_dict, _role, _role_dict, _size, _tag_list, _tags)
+                                                   _boundary_arn, _deletable, _merge_tags, _page, _parse, _path,
+                                                   _path_prefix, _profile_dict, _role, _role_dict, _size, _tag_list,
+                                                   _tags)
 from rolecall.targets.reference.iam_policies import _attach, _attached_list, _detach
 from rolecall.targets.reference.model import AwsError, Caller, Model, Role, operation
 from rolecall.targets.reference.policy import NotModelled, parse_policy
@@ -186,12 +187,7 @@ def DeleteRole(model: Model, caller: Caller, p: dict):
     role = _role(model, acct, p["RoleName"])
     _authorize(model, caller, "DeleteRole", role.arn)
     _protected(role)
-    if role.managed:
-        raise AwsError("DeleteConflict", 409, "Cannot delete entity, must detach all policies first.")
-    if role.inline:
-        raise AwsError("DeleteConflict", 409, "Cannot delete entity, must delete policies first.")
-    if role.instance_profiles:
-        raise AwsError("DeleteConflict", 409, "Cannot delete entity, must remove roles from instance profile first.")
+    _deletable("role", role)
     del model.account(acct).roles[role.name.lower()]
     return {}, None
 

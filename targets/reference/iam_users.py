@@ -8,8 +8,8 @@ import json
 
 from rolecall import aws
 from rolecall.targets.reference.iam_common import (ACCESS_KEYS_PER_USER, USER_INLINE_AGGREGATE_MAX, _account,
-                                                   _authorize, _boundary_arn, _merge_tags, _page, _parse, _path,
-                                                   _path_prefix, _size, _tag_list, _tags, _user, _user_dict)
+                                                   _authorize, _boundary_arn, _deletable, _merge_tags, _page, _parse,
+                                                   _path, _path_prefix, _size, _tag_list, _tags, _user, _user_dict)
 from rolecall.targets.reference.iam_policies import _attach, _attached_list, _detach
 from rolecall.targets.reference.model import AwsError, Caller, Model, User, operation
 from rolecall.targets.reference.policy import NotModelled
@@ -92,14 +92,7 @@ def DeleteUser(model: Model, caller: Caller, p: dict):
     acct = _account(model, caller)
     user = _user(model, acct, p["UserName"])
     _authorize(model, caller, "DeleteUser", user.arn)
-    if user.managed:
-        raise AwsError("DeleteConflict", 409, "Cannot delete entity, must detach all policies first.")
-    if user.inline:
-        raise AwsError("DeleteConflict", 409, "Cannot delete entity, must delete policies first.")
-    if user.access_keys:
-        raise AwsError("DeleteConflict", 409, "Cannot delete entity, must delete access keys first.")
-    if user.groups:
-        raise AwsError("DeleteConflict", 409, "Cannot delete entity, must remove users from group first.")
+    _deletable("user", user)
     del model.account(acct).users[user.name.lower()]
     return {}, None
 
