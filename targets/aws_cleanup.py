@@ -16,7 +16,7 @@ from rolecall.targets.aws_names import RUN_PREFIX, TAG_KEY, _Resource
 if TYPE_CHECKING:
     from rolecall.targets.aws import AwsTarget
 
-FIRST_DELAY = 0.5
+FIRST_DELAY = 0.5  # seconds before the first retry; each next one waits twice as long
 # deletion order when sweeping: what holds a reference goes first
 SWEEP_ORDER = ("instance-profile", "role", "user", "policy", "bucket")
 _GONE = {"NoSuchEntity", "NoSuchBucket", "404", "NotFound"}
@@ -27,6 +27,8 @@ def _code(exc: botocore.exceptions.ClientError) -> str:
 
 
 def _backoff(budget: float) -> list[float]:
+    """The waits of a doubling backoff within `budget` seconds: for DeleteConflict here, and for
+    IAM's propagation in the target's calls."""
     delays, total, d = [], 0.0, FIRST_DELAY
     while total + d <= budget:
         delays.append(d)

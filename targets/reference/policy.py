@@ -2,7 +2,8 @@
 its kind, compile its matchers once, and tell which statements match a request.
 
 Grammar: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_grammar.html.
-Each rule below cites the AWS page it encodes; tests/test_policy_language.py checks them.
+Each rule cites the AWS page it encodes, in the module that encodes it (the list is below);
+tests/test_policy_language.py checks them.
 """
 
 from __future__ import annotations
