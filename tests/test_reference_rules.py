@@ -287,3 +287,27 @@ def test_get_access_key_info_names_the_keys_account_and_needs_permission():
                 "params": {"AccessKeyId": {"$from": "key.AccessKey.AccessKeyId"}}}])
     assert out["info"]["result"] == {"Account": "{{B}}"}
     assert code(out["denied"]) == "AccessDenied"
+
+
+# ----------------------------------------------------------------------------- the model's layout
+
+def test_every_iam_action_of_the_entity_modules_is_dispatched_and_a_second_definition_is_refused(monkeypatch):
+    """`iam.py` collects the `@operation` functions of the entity modules (no list to keep): the
+    model's dispatch (`iam.<Action>`) finds each of them, and an action written in two modules
+    fails, naming both."""
+    import types
+
+    from rolecall.targets.reference import iam
+    from rolecall.targets.reference.model import operation
+
+    defined = {name for module in iam.MODULES for name, fn in vars(module).items()
+               if getattr(fn, "is_operation", False)}
+    assert defined and defined == set(iam.OPERATIONS)
+    assert all(getattr(iam, name) is iam.OPERATIONS[name] for name in defined)
+    twin = types.ModuleType("rolecall.targets.reference.iam_twin")
+    twin.CreateRole = operation(lambda model, caller, p: ({}, None))
+    twin.CreateRole.__module__ = twin.__name__
+    monkeypatch.setattr(iam, "MODULES", (*iam.MODULES, twin))
+    with pytest.raises(ImportError, match="iam:CreateRole is defined in both rolecall.targets.reference.iam_roles "
+                                          "and rolecall.targets.reference.iam_twin"):
+        iam._operations()
