@@ -780,7 +780,9 @@ def symptom_cause(div: Divergence, source: str = "") -> Cause:
                   or f"allows what AWS refuses with {e.code}" + (f": {_rule_text(rule)}" if _rule_text(rule) else ""))
         return Cause(f"{way}|{service}|{family}", f"{phrase} ({service})", way, rule, src)
     if way == TOO_STRICT:
-        phrase = REFUSES_AGAINST.get(rule) or f"refuses {div.call} where AWS allows it"
+        phrase = REFUSES_AGAINST.get(rule) or (
+            f"denies {div.call} where AWS answers {e.code}" if e.outcome == ERROR else
+            f"refuses {div.call} where AWS allows it")
         return Cause(f"{way}|{service}|{rule}|{where}|{said}", f"{phrase} (answers {said}{', ' + where if where else ''})",
                      way, rule, src)
     if way == WRONG_ERROR:
