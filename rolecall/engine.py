@@ -21,7 +21,8 @@ from hypothesis.errors import Unsatisfiable
 
 from rolecall import interrupts
 from rolecall.compare import Divergence, first_difference
-from rolecall.findings import Cause, Enforcement, explain, features, probe_enforcement
+from rolecall.features import features
+from rolecall.findings import Cause, Enforcement, explain, probe_enforcement
 from rolecall.outcome import ERROR, OK, UNSUPPORTED, Run, TargetUnavailable
 from rolecall.property import Property  # noqa: F401 - a core type, also named here
 from rolecall.scenario import Scenario
@@ -173,14 +174,15 @@ def _flatten(exc: BaseException) -> list[BaseException]:
     return [e for sub in inner for e in _flatten(sub)]
 
 
-def compare_once(prop: Property, scenario: Scenario, target: Target, oracle: Target, strictness: str):
+def compare_once(prop: Property | str, scenario: Scenario, target: Target, oracle: Target, strictness: str):
     interrupts.check()  # the safe point of every example, shrink and replay
     expected = oracle.run(scenario)
     observed = target.run(scenario)
     diff = None
     if expected.setup_error is None and observed.setup_error is None:
         diff = first_difference(scenario, expected, observed, strictness)
-    div = Divergence.of(prop.name, target.name, scenario, diff, oracle=oracle.name) if diff else None
+    name = prop if isinstance(prop, str) else prop.name
+    div = Divergence.of(name, target.name, scenario, diff, oracle=oracle.name) if diff else None
     return expected, observed, div
 
 
@@ -354,11 +356,10 @@ def keep_passed(cell: Cell, scenario: Scenario, expected: Run, cap: int) -> None
     if len(cell.passed) >= cap:
         return
     reasons = sorted({o.reason for o in expected.outcomes if o.reason}) or ["-"]
-    d = scenario.to_dict()
-    feats = sorted(features(d)) + ["-"]
+    feats = sorted(features(scenario)) + ["-"]  # the catalogue's features (rolecall.features)
     for key in (f"{r}|{f}" for f in feats for r in reasons):
         if key not in cell.passed:
-            cell.passed[key] = d
+            cell.passed[key] = scenario.to_dict()
             return
 
 
@@ -373,24 +374,29 @@ def enforcement_of(target: Target, oracle: Target) -> Enforcement:
     return found
 
 
-def reduce(prop: Property, record: Confirmed, target: Target, oracle: Target, strictness: str) -> None:
-    """Drop from the shrunk scenario whatever its divergence does not need."""
+def minimal(div: Divergence, target: Target, oracle: Target, strictness: str) -> tuple[Divergence, Run, Run] | None:
+    """The divergence on the smallest scenario that still shows it (the same id), found by
+    rolecall.minimise within the target's replay budget; None when it no longer shows."""
     from rolecall.minimise import minimise
 
-    div_id = record.divergence.id
     last: dict = {}
 
     def still_diverges(candidate: Scenario) -> bool:
-        expected, observed, div = compare_once(prop, candidate, target, oracle, strictness)
-        if div is not None and div.id == div_id and expected.setup_error is None:
-            last.update(div=div, expected=expected, observed=observed)
+        expected, observed, found = compare_once(div.property, candidate, target, oracle, strictness)
+        if found is not None and found.id == div.id and expected.setup_error is None:
+            last.update(div=found, expected=expected, observed=observed)
             return True
         return False
 
-    minimal = minimise(record.divergence.scenario, record.divergence.step_id, still_diverges,
-                       budget=target.minimise_replays)
-    if still_diverges(minimal):
-        record.divergence, record.expected, record.observed = last["div"], last["expected"], last["observed"]
+    smallest = minimise(div.scenario, div.step_id, still_diverges, budget=target.minimise_replays)
+    return (last["div"], last["expected"], last["observed"]) if still_diverges(smallest) else None
+
+
+def reduce(prop: Property, record: Confirmed, target: Target, oracle: Target, strictness: str) -> None:
+    """Drop from the shrunk scenario whatever its divergence does not need."""
+    found = minimal(record.divergence, target, oracle, strictness)
+    if found is not None:
+        record.divergence, record.expected, record.observed = found
         record.reproduced = 1
 
 

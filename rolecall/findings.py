@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import itertools
 import json
 import re
 from dataclasses import asdict, dataclass, field
@@ -497,8 +498,65 @@ def twins(d: dict) -> Iterator[Twin]:
     yield from filter(None, [_twin(d, "path", path_free)])
 
 
-def features(d: dict) -> set[str]:
-    """The policy-language features a scenario uses: those a twin can take away."""
+IDENTITY_ALLOW = "identity-allow"
+_TWIN_POLICY = "rolecall-twin-allow"
+
+
+def _step_resource(step: dict) -> str:
+    """The resource a step's call acts on, written as a policy's Resource (the scenario's own
+    references, resolved like every other policy's); `*` for calls without one."""
+    params = step.get("params") or {}
+    call = step.get("call", "")
+    if call.startswith("sts:AssumeRole") and isinstance(params.get("RoleArn"), str):
+        return params["RoleArn"]
+    if call.startswith("s3:") and isinstance(params.get("Bucket"), str):
+        bucket = params["Bucket"]
+        bucket = bucket if bucket.startswith("arn:") else f"arn:aws:s3:::{bucket}"
+        return f"{bucket}/{params['Key']}" if isinstance(params.get("Key"), str) else bucket
+    return "*"
+
+
+def _caller_entity(d: dict, step: dict) -> dict | None:
+    """The world entry (user or role) whose identity policies apply to a step's caller."""
+    steps = {s.get("id"): s for s in d.get("steps", [])}
+    caller, seen = step.get("as", ""), set()
+    while caller in steps and caller not in seen:  # credentials from an earlier AssumeRole
+        seen.add(caller)
+        earlier = steps[caller]
+        if earlier.get("call") != "sts:AssumeRole":
+            return None
+        m = re.fullmatch(r"\{\{([A-Z][A-Z0-9]*):role/([^}]+)\}\}", str((earlier.get("params") or {}).get("RoleArn")))
+        if not m:
+            return None
+        caller = f"{m.group(1)}:role/{m.group(2)}"
+    m = re.fullmatch(r"([A-Z][A-Z0-9]*):(user|role)/(.+)", caller) if isinstance(caller, str) else None
+    if not m:
+        return None
+    return ((d.get("accounts") or {}).get(m.group(1)) or {}).get(m.group(2) + "s", {}).get(m.group(3))
+
+
+def identity_allow_twin(d: dict, step_id: str) -> Twin | None:
+    """The scenario with an identity policy that allows the step's call on its resource, attached
+    to its caller. AWS answers a call that a same-account trust or resource policy naming the
+    caller already allows, or a call that needs no permission (GetSessionToken), the same either way;
+    a target that then agrees was asking for an Allow that AWS does not need. (Tried last: every
+    more specific twin is a better explanation.)"""
+    t = copy.deepcopy(d)
+    step = next((s for s in t.get("steps", []) if s.get("id") == step_id), None)
+    entity = _caller_entity(t, step) if step else None
+    if entity is None or not isinstance(step.get("call"), str):
+        return None
+    policies = entity.setdefault("policies", {})
+    if not isinstance(policies, dict) or _TWIN_POLICY in policies:
+        return None
+    policies[_TWIN_POLICY] = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": step["call"], "Resource": _step_resource(step)}]}
+    return Twin(IDENTITY_ALLOW, t)
+
+
+def twin_features(d: dict) -> set[str]:
+    """The policy-language features a twin can take away from a scenario (the catalogue of
+    features a scenario exercises is rolecall.features)."""
     return {t.feature for t in twins(d)}
 
 
@@ -549,7 +607,7 @@ def _drop_statements_matching(t: dict, matches: Callable[[dict], bool]) -> bool:
 # ----------------------------------------------------------------------------- context
 
 def _account_of(ref: Any) -> str | None:
-    m = re.match(r"\{\{([A-Z][A-Z0-9]*)(?::|\}\})", ref) if isinstance(ref, str) else None
+    m = re.search(r"\{\{([A-Z][A-Z0-9]*)(?::|\}\})", ref) if isinstance(ref, str) else None
     return m.group(1) if m else None
 
 
@@ -614,6 +672,9 @@ FEATURES = {
     "single-string-value": ("mishandles a policy value written as a single string", "a single-string value",
                             GRAMMAR_DOC),
     "path": ("mishandles a user or role with a path", "a path", DOC + "reference_identifiers.html"),
+    IDENTITY_ALLOW: ("requires an identity-policy Allow where AWS does not (a same-account trust or resource "
+                     "policy that names the caller, or a call that needs no permission)",
+                     "a call without an identity-policy Allow", EVAL_DOC),
 }
 
 
@@ -696,8 +757,9 @@ def symptom_cause(div: Divergence, source: str = "") -> Cause:
     said = o.code if o.outcome == ERROR else "ok"
     service = div.call.split(":", 1)[0]
     if way == CRASH:
+        # one behaviour per exception and service: the same handler fails for each call that reaches it
         exc = (o.code or "").split(":", 1)[-1]
-        return Cause(f"crash|{div.call}|{exc}", f"crashes ({exc}) on {div.call}", way, rule, src)
+        return Cause(f"crash|{service}|{exc}", f"crashes ({exc}) on {service} calls", way, rule, src)
     if rule == "invalid-parameter" or (e.code == "ValidationError" and _VALIDATION.search(e.message or "")):
         m = _VALIDATION.search(e.message or "")
         what = f"{m.group(1)} ({m.group(2)} constraint)" if m else "parameter"
@@ -711,11 +773,16 @@ def symptom_cause(div: Divergence, source: str = "") -> Cause:
         # one behaviour however the target went on (ok, or NoSuchKey after skipping authorization),
         # same account or across (a target that enforces nothing across accounts is told by the canary)
         family = FAMILY.get(rule, rule)
-        phrase = (ALLOWS_AGAINST.get(family) or ALLOWS_AGAINST_CODE.get(e.code or "")
+        if family in ALLOWS_AGAINST:
+            # an authorization rule is one evaluator for every service: one behaviour
+            return Cause(f"{way}|{family}", ALLOWS_AGAINST[family], way, rule, src)
+        phrase = (ALLOWS_AGAINST_CODE.get(e.code or "")
                   or f"allows what AWS refuses with {e.code}" + (f": {_rule_text(rule)}" if _rule_text(rule) else ""))
         return Cause(f"{way}|{service}|{family}", f"{phrase} ({service})", way, rule, src)
     if way == TOO_STRICT:
-        phrase = REFUSES_AGAINST.get(rule) or f"refuses {div.call} where AWS allows it"
+        phrase = REFUSES_AGAINST.get(rule) or (
+            f"denies {div.call} where AWS answers {e.code}" if e.outcome == ERROR else
+            f"refuses {div.call} where AWS allows it")
         return Cause(f"{way}|{service}|{rule}|{where}|{said}", f"{phrase} (answers {said}{', ' + where if where else ''})",
                      way, rule, src)
     if way == WRONG_ERROR:
@@ -749,10 +816,16 @@ def explain(div: Divergence, target, oracle, *, enforcement: Enforcement | None 
             title = "authorizes nothing: requests AWS denies are allowed" + \
                 (" (by design in this mode)" if enforcement.declared == "not-enforced" else "")
             key = AUTHORIZES_NOTHING
+        elif where == "across accounts":
+            # one behaviour however many services show it: the target skips the other account's side
+            unenforced = sorted(s.split()[0] for s, on in enforcement.enforced.items()
+                                if not on and s.endswith("across accounts"))
+            title = ("does not enforce authorization across accounts: requests AWS denies are allowed ("
+                     + ", ".join(unenforced) + ")")
+            key = f"{AUTHORIZES_NOTHING}|across accounts"
         else:
-            scope = Enforcement.scope(service, where)
-            title = f"does not enforce authorization on {scope}: {service} requests AWS denies are allowed"
-            key = f"{AUTHORIZES_NOTHING}|{scope}"
+            title = f"does not enforce authorization on {service}: {service} requests AWS denies are allowed"
+            key = f"{AUTHORIZES_NOTHING}|{service}"
         return Cause(key, title, TOO_PERMISSIVE, e.reason or "deny", EVAL_DOC, None, "canary")
     base = div.scenario.to_dict()
     limit = LEVELS.index(strictness)
@@ -760,7 +833,9 @@ def explain(div: Divergence, target, oracle, *, enforcement: Enforcement | None 
     upto = steps[: steps.index(div.step_id) + 1]
     expected_before = None
     tries = 0
-    for twin in twins(base):
+    way = direction(e, o)
+    last = [identity_allow_twin(base, div.step_id)] if way == TOO_STRICT else []
+    for twin in itertools.chain(twins(base), filter(None, last)):
         if tries >= budget:
             break
         try:
@@ -778,20 +853,23 @@ def explain(div: Divergence, target, oracle, *, enforcement: Enforcement | None 
         obs = target.run(scenario)
         if obs.setup_error is not None:
             continue
-        way = direction(e, o)
-        if way == CRASH:
-            now = obs.outcome(div.step_id)
+        agrees = first_difference(scenario, exp, obs, strictness) is None
+        now = obs.outcome(div.step_id)
+        if way == CRASH:  # the twin names the cause when the target stops crashing
             fixed = now is not None and not (now.outcome == ERROR and (now.code or "").startswith(CRASH_PREFIX))
+        elif way == TOO_STRICT:  # ... or stops refusing: what it does next may be a second finding
+            fixed = agrees or (now is not None and exp.outcome(div.step_id) is not None and direction(
+                exp.outcome(div.step_id), now) not in (TOO_STRICT, CRASH))
         else:
-            fixed = first_difference(scenario, exp, obs, strictness) is None
+            fixed = agrees
         if fixed:
             title, noun, src = _feature_title(twin.feature)
             key = f"feature|{twin.feature}"
             if way == CRASH:
                 exc = (o.code or "").split(":", 1)[-1]
                 key, title = f"crash|{twin.feature}|{exc}", f"crashes ({exc}) on {noun}"
-            # a twin that stops a crash may still diverge: only one the target agrees on is a passed scenario
-            agrees = way != CRASH or first_difference(scenario, exp, obs, strictness) is None
+            # a twin that stops a crash or a refusal may still diverge: only one the target agrees on
+            # is a passed scenario
             return Cause(key, title, way, e.reason or e.code or "-", src, twin.feature, "counterfactual",
                          passes=twin.scenario if agrees else None)
     return symptom_cause(div)

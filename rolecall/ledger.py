@@ -370,21 +370,11 @@ def replay_baseline(baseline: Baseline, target, oracle, strictness: str = "code"
 
 
 def _reduced(div, target, oracle, strictness: str):
-    """The divergence on a minimal scenario (rolecall.minimise, bounded by the target's replays)."""
-    from rolecall.compare import Divergence, first_difference
-    from rolecall.minimise import minimise
+    """The divergence on a minimal scenario: the engine's minimiser, as for the search's divergences."""
+    from rolecall.engine import minimal
 
-    def still(candidate) -> bool:
-        e, o = oracle.run(candidate), target.run(candidate)
-        if e.setup_error is not None or o.setup_error is not None:
-            return False
-        d = first_difference(candidate, e, o, strictness)
-        return d is not None and Divergence.of(div.property, target.name, candidate, d, oracle=oracle.name).id == div.id
-
-    minimal = minimise(div.scenario, div.step_id, still, budget=target.minimise_replays)
-    e, o = oracle.run(minimal), target.run(minimal)
-    d = first_difference(minimal, e, o, strictness) if e.setup_error is None and o.setup_error is None else None
-    return Divergence.of(div.property, target.name, minimal, d, oracle=oracle.name) if d is not None else div
+    found = minimal(div, target, oracle, strictness)
+    return found[0] if found is not None else div
 
 
 def add_replays(result, replays: Iterable[Replayed]) -> None:

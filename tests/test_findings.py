@@ -16,7 +16,8 @@ import pytest
 
 from rolecall.compare import Divergence, first_difference
 from rolecall.findings import (AUTHORIZES_NOTHING, CRASH, TOO_PERMISSIVE, TOO_STRICT, WRONG_ERROR, WRONG_RESULT,
-                               direction, explain, features, finding_id, group, probe_enforcement, twins)
+                               direction, explain, finding_id, group, identity_allow_twin,
+                               probe_enforcement, symptom_cause, twin_features, twins)
 from rolecall.outcome import Outcome
 from rolecall.scenario import from_dict
 from rolecall.session import make_target
@@ -66,10 +67,10 @@ def test_twins_take_away_one_feature_each_in_awss_own_spelling():
     st = _twin(d, "NotAction")["accounts"]["A"]["users"]["bob"]["policies"]["p"]["Statement"][0]
     assert st["Action"] == ["s3:GetObject"] and "NotAction" not in st  # the calls the scenario makes
     d = _identity_scenario({"Effect": "Allow", "Action": "s3:Get?bject", "Resource": "*"})
-    assert "wildcard-?-in-action" in features(d) and "action-case" not in features(d)
+    assert "wildcard-?-in-action" in twin_features(d) and "action-case" not in twin_features(d)
     d = _identity_scenario({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
                             "Condition": {"StringEquals": {"AWS:UserName": "bob"}}})
-    assert {"condition-key-case", "condition:StringEquals"} <= features(d)
+    assert {"condition-key-case", "condition:StringEquals"} <= twin_features(d)
     twin = _twin(d, "condition-key-case")
     assert twin["accounts"]["A"]["users"]["bob"]["policies"]["p"]["Statement"][0]["Condition"] == \
         {"StringEquals": {"aws:username": "bob"}}
@@ -88,6 +89,65 @@ def test_a_session_policy_given_as_text_is_twinned_and_written_back_as_text():
     text = twin["steps"][0]["params"]["Policy"]
     # no step calls s3:GetObject here: only the service prefix has one spelling to go by
     assert isinstance(text, str) and json.loads(text)["Statement"][0]["Action"] == "s3:GETOBJECT"
+
+
+def _trust_scenario(extra_params: dict | None = None, expect: dict | None = None) -> dict:
+    """Same account, a trust policy naming bob, no identity policy: AWS lets bob assume the role
+    (IAM user guide, policy evaluation logic: a resource-based policy naming the principal suffices
+    within one account)."""
+    step = {"id": "assume", "as": "A:user/bob", "call": "sts:AssumeRole",
+            "params": {"RoleArn": "{{A:role/target}}", "RoleSessionName": "s1", **(extra_params or {})}}
+    if expect:
+        step["expect"] = expect
+    return {"format": "rolecall/scenario@1",
+            "accounts": {"A": {"users": {"bob": {}}, "roles": {"target": {"trust": {
+                "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "{{A:user/bob}}"},
+                                                        "Action": "sts:AssumeRole"}]}}}}},
+            "steps": [step]}
+
+
+@pytest.mark.fast
+def test_the_identity_allow_twin_allows_exactly_the_call_on_its_resource_for_its_caller():
+    t = identity_allow_twin(_trust_scenario(), "assume").scenario
+    assert t["accounts"]["A"]["users"]["bob"]["policies"]["rolecall-twin-allow"]["Statement"] == [
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "{{A:role/target}}"}]
+    d = _identity_scenario({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"})
+    st = identity_allow_twin(d, "get").scenario["accounts"]["A"]["users"]["bob"]["policies"]["rolecall-twin-allow"]
+    assert st["Statement"][0]["Resource"] == "arn:aws:s3:::{{A:bucket/data}}/k"
+    # credentials from an earlier AssumeRole: the role's policies
+    d = _trust_scenario()
+    d["steps"].append({"id": "get", "as": "assume", "call": "sts:GetCallerIdentity", "params": {}})
+    twin = identity_allow_twin(d, "get").scenario
+    assert "rolecall-twin-allow" in twin["accounts"]["A"]["roles"]["target"]["policies"]
+    # a caller the world does not declare (the account's administrator) has no twin
+    d["steps"][0]["as"] = "A:admin"
+    assert identity_allow_twin(d, "assume") is None
+
+
+def test_refusals_that_need_no_identity_allow_in_aws_are_one_moto_auth_finding():
+    """moto+auth refuses a same-account AssumeRole that only the trust policy allows, and, having
+    refused, never reaches the DurationSeconds check AWS answers with: one behaviour, one finding
+    (the duration check behind it is a finding of its own, found where moto+auth does get there)."""
+    plain = _trust_scenario()
+    too_long = _trust_scenario({"DurationSeconds": 899})
+    with make_target("moto+auth", {}) as target, make_target("reference", {}) as oracle:
+        causes = [explain(_divergence(target, d), target, oracle) for d in (plain, too_long)]
+    assert {c.key for c in causes} == {"feature|identity-allow"}, [c.key for c in causes]
+    assert causes[0].title.startswith("requires an identity-policy Allow where AWS does not")
+    assert causes[0].passes is not None and causes[1].passes is None  # only a twin it agrees on is kept
+
+
+@pytest.mark.fast
+def test_an_authorization_rule_is_one_finding_whatever_the_service():
+    boundary = {"outcome": "error", "code": "AccessDenied", "http_status": 403, "reason": "deny-boundary"}
+    causes = []
+    for call in ("s3:GetObject", "sts:AssumeRole"):
+        s = from_dict({"format": "rolecall/scenario@1", "accounts": {"A": {"users": {"bob": {}}}},
+                       "steps": [{"id": "s", "as": "A:user/bob", "call": call, "params": {}}]})
+        div = Divergence(id="RC-x", property="p", target="t", scenario=s, step_id="s", call=call, level="decision",
+                         expected=Outcome("s", **boundary), observed=Outcome("s", "ok"), signature="x")
+        causes.append(symptom_cause(div))
+    assert causes[0].key == causes[1].key and causes[0].title == "does not apply permissions boundaries"
 
 
 def test_the_enforcement_canary_tells_a_target_that_authorizes_nothing():
