@@ -1191,3 +1191,10 @@ def UpdateGroup(model: Model, caller: Caller, p: dict):
     group.arn = f"arn:aws:iam::{acct}:group{new_path}{new_name}"
     groups[new_name.lower()] = group
     return {}, None
+
+
+# OIDC identity providers live in their own module.
+from rolecall.targets.reference.oidc import (AddClientIDToOpenIDConnectProvider, CreateOpenIDConnectProvider,  # noqa: E402,F401
+                                             DeleteOpenIDConnectProvider, GetOpenIDConnectProvider,
+                                             ListOpenIDConnectProviders, RemoveClientIDFromOpenIDConnectProvider,
+                                             UpdateOpenIDConnectProviderThumbprint)
