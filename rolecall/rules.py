@@ -67,4 +67,11 @@ RULES: dict[str, str] = {
     "deny-expired-token": "expired temporary credentials are refused",
     "deny-duration-exceeds-max": "DurationSeconds cannot exceed the role's MaxSessionDuration",
     "deny-chained-duration": "role chaining limits a session to one hour",
+    # web identity federation and federation tokens (targets/reference/federation.py)
+    "allow-trust-web-identity": "a trust policy naming the OIDC provider, its conditions met by the token, allows",
+    "deny-web-identity-invalid": "a web identity token that is not a JWT is refused (InvalidIdentityToken)",
+    "deny-web-identity-no-provider": "a token's issuer must be an OIDC provider of the role's account",
+    "deny-web-identity-audience": "a token's audience must be one of the OIDC provider's client ids",
+    "deny-web-identity-signature": "a token must be signed by one of its issuer's published keys",
+    "deny-web-identity-expired": "an expired web identity token is refused (ExpiredTokenException)",
 }

@@ -99,18 +99,21 @@ def _token(model: Model, role_account: str, token: str):
     url = iss[len("https://"):] if isinstance(iss, str) and iss.startswith("https://") else None
     arn = f"arn:aws:iam::{role_account}:oidc-provider/{url}"
     provider = model.account(role_account).oidc_providers.get(arn) if url else None
-    if provider is None:
-        raise AwsError("InvalidIdentityToken", 400, f"No OpenIDConnect provider found in your account for {iss}",
-                       reason="deny-web-identity-no-provider")
     defects = []
-    aud = claims.get("aud")
-    audiences = aud if isinstance(aud, list) else [aud]
-    if len(audiences) != 1:
-        raise NotModelled("a token with several audiences (STS then reads azp)")
-    if audiences[0] not in provider.client_ids:
-        defects.append(AwsError("InvalidIdentityToken", 400, "Incorrect token audience",
-                                reason="deny-web-identity-audience"))
-    if not _signature_ok(model, iss, header, f"{parts[0]}.{parts[1]}", parts[2]):
+    audience = None
+    if provider is None:
+        defects.append(AwsError("InvalidIdentityToken", 400, f"No OpenIDConnect provider found in your account for {iss}",
+                                reason="deny-web-identity-no-provider"))
+    else:
+        aud = claims.get("aud")
+        audiences = aud if isinstance(aud, list) else [aud]
+        if len(audiences) != 1:
+            raise NotModelled("a token with several audiences (STS then reads azp)")
+        audience = audiences[0]
+        if audience not in provider.client_ids:
+            defects.append(AwsError("InvalidIdentityToken", 400, "Incorrect token audience",
+                                    reason="deny-web-identity-audience"))
+    if not isinstance(iss, str) or not _signature_ok(model, iss, header, f"{parts[0]}.{parts[1]}", parts[2]):
         defects.append(AwsError("InvalidIdentityToken", 400, INVALID_TOKEN_MESSAGE, reason="deny-web-identity-signature"))
     exp = claims.get("exp")
     if not isinstance(exp, int) or model.now.timestamp() >= exp:
@@ -119,7 +122,7 @@ def _token(model: Model, role_account: str, token: str):
         raise NotModelled("which error STS answers for a token with more than one defect")
     if defects:
         raise defects[0]
-    return provider, claims, audiences[0]
+    return provider, claims, audience
 
 
 def _claim_context(provider_url: str, claims: dict, provider_arn: str) -> dict[str, list[str]]:
