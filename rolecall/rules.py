@@ -11,6 +11,7 @@ EVAL_BASICS = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_polici
 TRUST_PRINCIPAL = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html"
 BOUNDARIES = "https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html"
 SESSION_POLICIES = "https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html#policies_session"
+WEB_IDENTITY = "https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoleWithWebIdentity.html"
 
 # Every reason label the model can decide with, and the page behind it. The strategies'
 # coverage tests require that generated scenarios reach each one.
@@ -35,6 +36,12 @@ REASONS: dict[str, str] = {
     "deny-cross-account-no-identity-allow": EVAL_CROSS,
     "deny-boundary": BOUNDARIES,
     "deny-session-policy": SESSION_POLICIES,
+    "allow-trust-web-identity": WEB_IDENTITY,
+    "deny-web-identity-invalid": WEB_IDENTITY,
+    "deny-web-identity-no-provider": "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_providers_create_oidc.html",
+    "deny-web-identity-audience": WEB_IDENTITY,
+    "deny-web-identity-signature": WEB_IDENTITY,
+    "deny-web-identity-expired": WEB_IDENTITY,
 }
 
 # What each reason label says AWS does, in one line (a baseline entry's reason quotes it).
