@@ -10,7 +10,7 @@ from rolecall.strategies.federation_tokens import federation_token_scenarios
 PROPERTIES = [
     Property(
         name="federation_token_sessions",
-        cost=5,
+        cost=16,
         behaviour="federated access",
         feature="federation_tokens",
         strategy=federation_token_scenarios,

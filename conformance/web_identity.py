@@ -10,7 +10,7 @@ from rolecall.strategies.web_identity import web_identity_scenarios
 PROPERTIES = [
     Property(
         name="web_identity_tokens_and_trust",
-        cost=4,
+        cost=12,
         behaviour="federated access",
         feature="web_identity",
         strategy=web_identity_scenarios,
