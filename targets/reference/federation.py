@@ -115,8 +115,10 @@ def _token(model: Model, role_account: str, token: str):
                                     reason="deny-web-identity-audience"))
     if not isinstance(iss, str) or not _signature_ok(model, iss, header, f"{parts[0]}.{parts[1]}", parts[2]):
         defects.append(AwsError("InvalidIdentityToken", 400, INVALID_TOKEN_MESSAGE, reason="deny-web-identity-signature"))
-    exp = claims.get("exp")
-    if not isinstance(exp, int) or model.now.timestamp() >= exp:
+    exp, nbf = claims.get("exp"), claims.get("nbf")
+    if not isinstance(exp, int) or (nbf is not None and (not isinstance(nbf, int) or model.now.timestamp() < nbf)):
+        raise NotModelled("a token without a numeric exp, or not valid yet (nbf): STS's answer is not sourced")
+    if model.now.timestamp() >= exp:
         defects.append(AwsError("ExpiredTokenException", 400, EXPIRED_TOKEN_MESSAGE, reason="deny-web-identity-expired"))
     if len(defects) > 1:
         raise NotModelled("which error STS answers for a token with more than one defect")
