@@ -14,6 +14,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from rolecall import tokens
 from rolecall.outcome import ERROR, OK, UNSUPPORTED, Normaliser, Outcome, Run, TargetUnavailable  # noqa: F401
 from rolecall.scenario import ANONYMOUS, CALLER, Names, Scenario, declared_names, resolve_from
 from rolecall.world import setup_calls
@@ -176,8 +177,6 @@ class Target(abc.ABC):
         self._scenario_start, self._issuers = self.now(), scenario.issuers
         try:
             if self.web_identity_keys == KEYS_GIVEN:
-                from rolecall import tokens
-
                 for url, issuer in scenario.issuers.items():
                     self.trust_issuer(url, tokens.jwks(url, list(issuer["keys"])))
             setup_error = self._create_world(scenario, names, norm, creds)
@@ -264,8 +263,6 @@ class Target(abc.ABC):
             if step.call in WEB_IDENTITY_CALLS and self.web_identity_keys is None:
                 raise Unsupported(f"{self.name} cannot be given an OIDC issuer's keys, and rolecall's issuers "
                                   f"serve none: it could not verify a token")
-            from rolecall import tokens
-
             if tokens.has_token(params):
                 params = tokens.resolve_tokens(params, getattr(self, "_scenario_start", self.now()),
                                                getattr(self, "_issuers", {}))
