@@ -14,6 +14,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from rolecall import tokens
 from rolecall.outcome import ERROR, OK, UNSUPPORTED, Normaliser, Outcome, Run, TargetUnavailable  # noqa: F401
 from rolecall.scenario import ANONYMOUS, CALLER, Names, Scenario, declared_names, resolve_from
 from rolecall.world import setup_calls
@@ -27,8 +28,17 @@ ROOT_CREDENTIALS = "root-credentials"
 ENFORCED = "enforced"  # it evaluates IAM policies on requests
 NOT_ENFORCED = "not-enforced"  # it authorizes nothing, by design in this mode
 
+# How a target learns an OIDC issuer's signing keys, to verify the web identity tokens rolecall
+# mints (Target.web_identity_keys; docs/targets.md):
+KEYS_GIVEN = "given"  # rolecall hands it each issuer's public keys before the steps (Target.trust_issuer)
+KEYS_NOT_CHECKED = "not-checked"  # it checks no token's signature (read in its source): tokens are sent as
+#                                   they are, and one AWS would refuse that it accepts is a divergence
+# None (not declared): it would fetch the keys from the issuer's URL, which rolecall's test issuers
+# do not serve, so its answer would be a guess: AssumeRoleWithWebIdentity steps answer unsupported.
+WEB_IDENTITY_CALLS = {"sts:AssumeRoleWithWebIdentity"}
+
 # Calls whose successful result carries credentials a later step may act with (`as: <step id>`).
-CREDENTIAL_CALLS = {"sts:AssumeRole", "sts:GetSessionToken", "sts:GetFederationToken"}
+CREDENTIAL_CALLS = {"sts:AssumeRole", "sts:GetSessionToken", "sts:GetFederationToken", "sts:AssumeRoleWithWebIdentity"}
 # Calls whose result is a user's new access key: a later step may sign with it (`as: <step id>`).
 ACCESS_KEY_CALLS = {"iam:CreateAccessKey"}
 
@@ -81,6 +91,8 @@ class Target(abc.ABC):
     #: ENFORCED, NOT_ENFORCED, or None (not declared: the enforcement canary finds out). A target
     #: that authorizes nothing is reported as one finding, its denials folded into it.
     authorization: str | None = None
+    #: KEYS_GIVEN, KEYS_NOT_CHECKED or None: how it could verify rolecall's web identity tokens
+    web_identity_keys: str | None = None
 
     def __init__(self) -> None:
         self._nonce = secrets.token_hex(3)
@@ -132,6 +144,11 @@ class Target(abc.ABC):
     def set_clock(self, seconds: float) -> None:
         raise Unsupported(f"{self.name} has no controllable clock")
 
+    def trust_issuer(self, url: str, jwks: Mapping[str, Any]) -> None:
+        """Give the target an OIDC issuer's public keys (a JWKS) before the steps run; targets
+        with web_identity_keys = KEYS_GIVEN implement it."""
+        raise Unsupported(f"{self.name} cannot be given an issuer's keys")
+
     def now(self) -> dt.datetime:
         return dt.datetime.now(dt.timezone.utc)
 
@@ -157,7 +174,11 @@ class Target(abc.ABC):
         creds: dict[str, Credentials] = {}
         results: dict[str, Any] = {}  # raw results of earlier ok steps, for {"$from": ...}
         self.begin(names)
+        self._scenario_start, self._issuers = self.now(), scenario.issuers
         try:
+            if self.web_identity_keys == KEYS_GIVEN:
+                for url, issuer in scenario.issuers.items():
+                    self.trust_issuer(url, tokens.jwks(url, list(issuer["keys"])))
             setup_error = self._create_world(scenario, names, norm, creds)
             if setup_error is not None:
                 return Run(self.name, (), setup_error)
@@ -239,6 +260,12 @@ class Target(abc.ABC):
                 if results.get(missing, "") is None:
                     raise Unsupported(f"step {missing!r} was unsupported on {self.name}") from None
                 raise CallFailed("NoValue", None, f"no value at {exc.args[0]} on this target") from None
+            if step.call in WEB_IDENTITY_CALLS and self.web_identity_keys is None:
+                raise Unsupported(f"{self.name} cannot be given an OIDC issuer's keys, and rolecall's issuers "
+                                  f"serve none: it could not verify a token")
+            if tokens.has_token(params):
+                params = tokens.resolve_tokens(params, getattr(self, "_scenario_start", self.now()),
+                                               getattr(self, "_issuers", {}))
             now = self.now()
             res = self.call(who, step.service, step.action, params)
         except Unsupported as exc:

@@ -26,6 +26,8 @@ def principal_of(caller: Caller) -> Principal | None:
         return Principal(arn=s.arn, account=s.role_account, unique_id=s.role_id, role_arn=s.role_arn)
     if caller.kind == "service":
         return Principal(arn=caller.service, account=None, unique_id=None, service=caller.service)
+    if caller.kind == "federated":
+        return Principal(arn=caller.arn, account=caller.account, unique_id=f"{caller.account}:{caller.federation.name}")
     return Principal(arn=f"arn:aws:iam::{caller.account}:root", account=caller.account, unique_id=caller.account)
 
 
@@ -51,6 +53,11 @@ def context_of(model: Model, caller: Caller) -> dict[str, list[str]]:
             ctx["aws:sourceidentity"] = [s.source_identity]
     elif caller.kind == "service":
         ctx["aws:principalservicename"] = [caller.service]
+    elif caller.kind == "federated":
+        # a federated user session (GetFederationToken): reference_policies_condition-keys.html
+        ctx.update({"aws:principalarn": [caller.arn], "aws:principalaccount": [caller.account],
+                    "aws:principaltype": ["FederatedUser"],
+                    "aws:userid": [f"{caller.account}:{caller.federation.name}"]})
     elif caller.kind == "anonymous":
         pass  # no principal keys for an unsigned request
     else:
@@ -80,14 +87,23 @@ def policy_sets(model: Model, caller: Caller) -> tuple[PolicySet, PolicySet, Pol
     owner = None
     if caller.kind == "user":
         owner = caller.user
+    elif caller.kind == "federated":
+        # the user's policies, intersected with the session policies passed to GetFederationToken
+        # (https://docs.aws.amazon.com/STS/latest/APIReference/API_GetFederationToken.html)
+        if caller.user is None:
+            from rolecall.targets.reference.policy import NotModelled
+
+            raise NotModelled("the permissions of a federated user of the root user")
+        owner = caller.user
+        session.policies.extend(caller.federation.session_policies)
     elif caller.kind == "session":
         owner = model.account(caller.session.role_account).roles.get(caller.session.role_name.lower())
         session.policies.extend(caller.session.session_policies)
     if owner is not None:
-        kind = "user" if caller.kind == "user" else "role"
+        kind = "role" if caller.kind == "session" else "user"
         identity.policies.extend((f"{kind} {owner.name} inline {n}", p) for n, (_, p) in owner.inline.items())
         identity.policies.extend(_managed(model, owner.managed))
-        if caller.kind == "user":
+        if kind == "user":
             # A user's identity policies include those of its groups
             # (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_groups.html).
             groups = model.account(owner.account).groups

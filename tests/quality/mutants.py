@@ -23,9 +23,9 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from typing import Callable
 
-from rolecall.targets.reference import (ReferenceTarget, access, evaluation, iam, iam_common, iam_roles, policy,
-                                        policy_conditions, policy_matchers, policy_patterns, policy_validation, s3,
-                                        sts)
+from rolecall.targets.reference import (ReferenceTarget, access, evaluation, federation, iam, iam_common, iam_roles,
+                                        policy, policy_conditions, policy_matchers, policy_patterns, policy_validation,
+                                        s3, sts)
 from rolecall.targets.reference.evaluation import Decision
 from rolecall.targets.reference.policy_conditions import _Condition
 from rolecall.targets.reference.policy_matchers import _ActionMatcher, _PrincipalMatcher, _ResourceMatcher
@@ -325,6 +325,14 @@ def _bare_account_id_refused():
     return _setattr((policy_validation, "_principal_ok", principal_ok))
 
 
+# ----------------------------------------------------------------------------- web identity
+
+def _token_signature_not_checked():
+    """AssumeRoleWithWebIdentity reads a token's claims without checking its signature: a token
+    signed with another key, forged under the issuer's key id, or unsigned is accepted."""
+    return _setattr((federation, "_signature_ok", lambda model, iss, header, signing_input, signature: True))
+
+
 MUTANTS = [
     Mutant("principal-prefix-match", _principal_prefix, _principal_prefix.__doc__, "assume_role_trust_and_identity",
            DOCS + "reference_policies_elements_principal.html"),
@@ -358,6 +366,8 @@ MUTANTS = [
            "lockstep_role_lifecycle", DOCS + "reference_policies_elements_principal.html#principal-accounts"),
     Mutant("tag-session-not-required", _tag_session_not_required, _tag_session_not_required.__doc__,
            "cross_account_assume_role", DOCS + "id_session-tags.html#id_session-tags_permissions-required"),
+    Mutant("token-signature-not-checked", _token_signature_not_checked, _token_signature_not_checked.__doc__,
+           "web_identity_tokens_and_trust", federation.WEB_IDENTITY),
 ]
 BY_NAME = {m.name: m for m in MUTANTS}
 
