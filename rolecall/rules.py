@@ -11,6 +11,8 @@ EVAL_BASICS = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_polici
 TRUST_PRINCIPAL = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html"
 BOUNDARIES = "https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html"
 SESSION_POLICIES = "https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html#policies_session"
+SCPS = "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_evaluation.html"
+RCPS = "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps_evaluation.html"
 
 # Every reason label the model can decide with, and the page behind it. The strategies'
 # coverage tests require that generated scenarios reach each one.
@@ -35,6 +37,9 @@ REASONS: dict[str, str] = {
     "deny-cross-account-no-identity-allow": EVAL_CROSS,
     "deny-boundary": BOUNDARIES,
     "deny-session-policy": SESSION_POLICIES,
+    "deny-explicit-scp": SCPS,
+    "deny-scp-no-allow": SCPS,
+    "deny-explicit-rcp": RCPS,
 }
 
 # What each reason label says AWS does, in one line (a baseline entry's reason quotes it).
@@ -67,4 +72,7 @@ RULES: dict[str, str] = {
     "deny-expired-token": "expired temporary credentials are refused",
     "deny-duration-exceeds-max": "DurationSeconds cannot exceed the role's MaxSessionDuration",
     "deny-chained-duration": "role chaining limits a session to one hour",
+    "deny-explicit-scp": "an explicit Deny in an SCP on the account's path overrides every Allow",
+    "deny-scp-no-allow": "every level from the root to a member account needs an SCP that allows",
+    "deny-explicit-rcp": "an explicit Deny in an RCP on the resource account's path overrides every Allow",
 }

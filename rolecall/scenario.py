@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
-from rolecall import aws, operations
+from rolecall import aws, operations, organization
 from rolecall.outcome import MATCHERS
 
 FORMAT = "rolecall/scenario@1"
@@ -110,6 +110,11 @@ class Scenario:
     def save(self, path: str | os.PathLike) -> Path:
         """Write atomically: a reader never sees half a file."""
         return write_atomic(Path(path), self.dumps())
+
+    @property
+    def organization(self) -> Mapping[str, Any] | None:
+        """The top-level `organization` (rolecall.organization), or None."""
+        return self.extra.get("organization")
 
     def step(self, step_id: str) -> Step:
         for s in self.steps:
@@ -265,6 +270,8 @@ def from_dict(data: Any, *, origin: str = "<scenario>") -> Scenario:
         seen.add(sid)
         steps.append(Step(id=sid, caller=caller, call=call, params=params, at=at, expect=expect,
                           note=raw.get("note")))
+    if "organization" in data:
+        organization.check(data["organization"], accounts, c.fail, c.policy)
     extra = {k: v for k, v in data.items() if k not in ("format", "description", "source", "accounts", "steps")}
     scenario = Scenario(accounts=accounts, steps=tuple(steps), description=str(data.get("description", "")),
                         source=data.get("source"), origin=origin, extra=extra)
@@ -503,7 +510,8 @@ def walk_strings(obj: Any, path: str = "$") -> Iterator[tuple[str, str]]:
 def check_references(scenario: Scenario) -> None:
     """Every {{...}} must name an account or a declared entity."""
     declared = declared_names(scenario)
-    for path, text in walk_strings({"accounts": scenario.accounts, "steps": [s.to_dict() for s in scenario.steps]}):
+    for path, text in walk_strings({"accounts": scenario.accounts, "steps": [s.to_dict() for s in scenario.steps],
+                                    "organization": scenario.organization or {}}):
         for m in REFERENCE.finditer(text):
             body = m.group(1)
             rm = REFERENCE_BODY.fullmatch(body)

@@ -26,6 +26,9 @@ class MotoTarget(Boto3Target):
     enforce_iam = False
     movable = True
     authorization = NOT_ENFORCED  # moto's default: "IAM authorization is not enforced" (moto docs, IAM)
+    # moto's Organizations has no handshakes (InviteAccountToOrganization is not implemented):
+    # members are created with CreateAccount, and get the account ids moto gives them.
+    organization_members = "create"
 
     def __init__(self) -> None:
         super().__init__()

@@ -207,6 +207,7 @@ class Model:
         self.elapsed = 0.0
         self._ids = itertools.count(1)
         self._time_context: tuple[float, dict[str, list[str]]] | None = None
+        self.organization = None  # an organizations.Organization, once CreateOrganization ran
 
     # ---- clock
     @property
@@ -263,9 +264,9 @@ class Model:
 
     # ---- dispatch
     def call(self, access_key: str, service: str, action: str, params: dict[str, Any]) -> tuple[Any, Decision | None]:
-        from rolecall.targets.reference import iam, s3, sts
+        from rolecall.targets.reference import iam, organizations, s3, sts
 
-        module = {"iam": iam, "sts": sts, "s3": s3}.get(service)
+        module = {"iam": iam, "sts": sts, "s3": s3, "organizations": organizations}.get(service)
         handler: Callable | None = getattr(module, action, None) if module else None
         if handler is None or not getattr(handler, "is_operation", False):
             from rolecall.targets.reference.policy import NotModelled
