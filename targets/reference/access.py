@@ -111,6 +111,7 @@ def decide(model: Model, caller: Caller, action: str, resource: str, *, resource
     if caller.kind in ("admin", "root") and not (scp or rcp):
         return Decision(True, "allow-administrator")
     ctx = context_of(model, caller)
+    ctx.update(organizations.context_keys(model, caller, resource, resource_account))
     if extra:
         ctx.update(extra)
     request = Request(action=action, resource=resource, principal=principal_of(caller), context=ctx)

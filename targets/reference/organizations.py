@@ -291,4 +291,22 @@ def rcp_levels(model: Model, caller: Caller, action: str, resource: str, resourc
     return levels
 
 
-__all__ = ["scp_levels", "rcp_levels", "Organization"]
+def context_keys(model: Model, caller: Caller, resource: str, resource_account: str | None) -> dict[str, list[str]]:
+    """aws:ResourceAccount, and the organization keys of the principal and of the resource
+    (present only for accounts in the organization):
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalorgid
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-resourceaccount"""
+    ctx: dict[str, list[str]] = {}
+    if resource_account is not None and resource != "*":
+        ctx["aws:resourceaccount"] = [resource_account]
+    org = getattr(model, "organization", None)
+    if org is None:
+        return ctx
+    for side, account in (("principal", _principal_account(model, caller)), ("resource", resource_account)):
+        if account in org.parents and (side == "principal" or "aws:resourceaccount" in ctx):
+            ctx[f"aws:{side}orgid"] = [org.id]
+            ctx[f"aws:{side}orgpaths"] = ["/".join([org.id, *org.path(account)[:-1]]) + "/"]
+    return ctx
+
+
+__all__ = ["scp_levels", "rcp_levels", "context_keys", "Organization"]
