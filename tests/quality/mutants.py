@@ -23,7 +23,7 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from typing import Callable
 
-from rolecall.targets.reference import ReferenceTarget, access, evaluation, iam, policy, s3, sts
+from rolecall.targets.reference import ReferenceTarget, access, evaluation, iam, organizations, policy, s3, sts
 from rolecall.targets.reference.evaluation import Decision
 from rolecall.targets.reference.policy import _ActionMatcher, _Condition, _PrincipalMatcher, _ResourceMatcher
 
@@ -316,6 +316,13 @@ def _bare_account_id_refused():
     return _setattr((policy, "_principal_ok", principal_ok))
 
 
+def _scp_ignored():
+    """SCPs are stored but never evaluated: a member account's principals do what their own
+    policies allow, whatever the SCPs on the account's path deny or fail to allow (the
+    organization is created through the API as usual; RCPs still apply)."""
+    return _setattr((organizations, "scp_levels", lambda model, caller: []))
+
+
 MUTANTS = [
     Mutant("principal-prefix-match", _principal_prefix, _principal_prefix.__doc__, "assume_role_trust_and_identity",
            DOCS + "reference_policies_elements_principal.html"),
@@ -349,6 +356,8 @@ MUTANTS = [
            "lockstep_role_lifecycle", DOCS + "reference_policies_elements_principal.html#principal-accounts"),
     Mutant("tag-session-not-required", _tag_session_not_required, _tag_session_not_required.__doc__,
            "cross_account_assume_role", DOCS + "id_session-tags.html#id_session-tags_permissions-required"),
+    Mutant("scp-ignored", _scp_ignored, _scp_ignored.__doc__, "organization_policies_cap_access",
+           "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_evaluation.html"),
 ]
 BY_NAME = {m.name: m for m in MUTANTS}
 
