@@ -55,8 +55,9 @@ PLANS = (
     OrgPlan("allow", "scp-allow-list"),
     OrgPlan("allow", "scp-deny", caller="A", owner="A"),  # SCPs do not apply to the management account
     # RCPs: on the resource's account's path
-    OrgPlan("deny-explicit-rcp", "rcp-deny", caller="D", calls=CROSS_CALLS),
+    # the same account first: a divergence shrinks towards it, apart from cross-account causes
     OrgPlan("deny-explicit-rcp", "rcp-deny", caller="B", calls=CROSS_CALLS),
+    OrgPlan("deny-explicit-rcp", "rcp-deny", caller="D", calls=CROSS_CALLS),
     OrgPlan("deny-explicit-rcp", "rcp-deny-outsiders", caller="D", calls=CROSS_CALLS),
     OrgPlan("allow", "rcp-deny-outsiders", caller="C", calls=CROSS_CALLS),
     OrgPlan("allow", "rcp-deny", caller="B", owner="A", calls=CROSS_CALLS),  # not on the management account
