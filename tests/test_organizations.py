@@ -149,3 +149,28 @@ def test_moto_creates_the_organization_through_its_api_with_accounts_it_creates(
         target.organization_members = "invite"  # what moto cannot do: a setup error, not a step's divergence
         refused = target.run(scenario)
     assert refused.outcomes == () and refused.setup_error.id == "setup:organization:join"
+
+
+def test_the_repro_of_an_organization_divergence_builds_the_organization(tmp_path):
+    """A standalone boto3 repro would leave the organization out (it is built from results of
+    earlier calls): the repro replays through rolecall's adapter, and reproduces on moto."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from rolecall.conformance import CATALOGUE
+    from rolecall.engine import compare_once
+    from rolecall.reports import repro
+    from rolecall.scenario import load
+    from rolecall.targets import load_target
+
+    prop = next(p for p in CATALOGUE if p.name == "organization_policies_cap_access")
+    scenario = load(Path(__file__).resolve().parent.parent / SCP_FILE)
+    with load_target("moto") as target:
+        _, _, div = compare_once(prop, scenario, target, reference(), "code")
+    assert div is not None and div.step_id == "assume" and repro.kind(div) == "rolecall"
+    (tmp_path / "repro.py").write_text(repro.script(div))
+    p = subprocess.run([sys.executable, str(tmp_path / "repro.py")], capture_output=True, text=True, cwd=tmp_path,
+                       env=dict(os.environ), timeout=300)
+    assert p.returncode == 1, p.stdout + p.stderr
