@@ -33,8 +33,9 @@ def check(org: Any, accounts: Mapping[str, Any], fail: Callable[[str, str], None
     if not isinstance(ous, dict):
         fail(f"{p}.ous", "expected an object (OU name -> {\"parent\": \"root\" or an OU name})")
     for name, ou in ous.items():
-        if not OU_NAME.fullmatch(name) or name == ROOT:
-            fail(f"{p}.ous.{name}", f"OU names are lower case letters, digits and '-' (not 'root'), got {name!r}")
+        if not OU_NAME.fullmatch(name) or name in (ROOT, "org"):
+            fail(f"{p}.ous.{name}", f"OU names are lower case letters, digits and '-' (not 'root' nor 'org'), "
+                                    f"got {name!r}")
         if not isinstance(ou, dict) or set(ou) - {"parent"}:
             fail(f"{p}.ous.{name}", "expected an object with an optional 'parent'")
         parent = ou.get("parent", ROOT)

@@ -40,6 +40,7 @@ REFERENCE_BODY = re.compile(
     r"(?P<account>[A-Z][A-Z0-9]{0,7})(?::(?P<kind>user|group|role|policy|instance-profile|bucket)/(?P<name>[^{}]+))?")
 CALLER = re.compile(r"(?P<account>[A-Z][A-Z0-9]{0,7}):(?P<kind>admin|root|user/(?P<user>.+))")
 ANONYMOUS = "anonymous"  # an unsigned request
+ORG = "org"  # {{org}}: the id of the scenario's organization (rolecall.organization)
 # {"$from": "STEP.Field.List[0].Field"}: a value from an earlier step's result (in params).
 FROM_PATH = re.compile(r"(?P<step>[A-Za-z_][\w-]{0,63})(?P<rest>(?:\.[A-Za-z0-9_]+|\[\d+\])*)", re.ASCII)
 FROM_PART = re.compile(r"\.([A-Za-z0-9_]+)|\[(\d+)\]", re.ASCII)
@@ -514,6 +515,11 @@ def check_references(scenario: Scenario) -> None:
                                     "organization": scenario.organization or {}}):
         for m in REFERENCE.finditer(text):
             body = m.group(1)
+            if body == ORG:
+                if scenario.organization is None:
+                    raise ScenarioError(scenario.origin, path, "{{org}} names the organization's id: "
+                                                               "the scenario has no `organization`")
+                continue
             rm = REFERENCE_BODY.fullmatch(body)
             if not rm:
                 raise ScenarioError(scenario.origin, path, f"malformed reference {{{{{body}}}}}")
@@ -564,6 +570,7 @@ class Names:
     account_ids: Mapping[str, str]
     bucket_names: Mapping[tuple[str, str], str]
     paths: Mapping[str, Mapping[tuple[str, str], str]]
+    org_id: str | None = None  # {{org}}: the organization's id, once the target created it
 
     def arn(self, account: str, kind: str, name: str) -> str:
         acct = self.account_ids[account]
@@ -585,6 +592,8 @@ class Names:
         return obj
 
     def _sub(self, m: re.Match) -> str:
+        if m.group(1) == ORG and self.org_id:
+            return self.org_id
         rm = REFERENCE_BODY.fullmatch(m.group(1))
         if rm is None:
             raise KeyError(m.group(0))
@@ -599,4 +608,6 @@ class Names:
             out[id_] = f"{{{{{acct}}}}}"
         for (acct, name), bucket in self.bucket_names.items():
             out[bucket] = f"{{{{{acct}:bucket/{name}}}}}"
+        if self.org_id:
+            out[self.org_id] = "{{org}}"
         return out

@@ -1,7 +1,7 @@
 """Organizations: a principal of a member account calls S3, STS or IAM while SCPs on its
 account's path and RCPs on the resource account's path decide (deny lists, allow lists that miss
-a level, conditions on aws:PrincipalAccount, aws:ResourceAccount and aws:PrincipalOrgID), and the
-exemptions (the management account; RCPs on IAM and on the management account's resources).
+a level, conditions on aws:PrincipalAccount, aws:ResourceAccount and aws:PrincipalOrgID), bucket
+policies granting the organization (aws:PrincipalOrgID = {{org}}), and the exemptions (the management account; RCPs on IAM and on the management account's resources).
 
 Accounts: A is the management account, B and C are members (B under the OUs drawn), D is
 outside the organization. Identity and resource policies always allow the call, so the
@@ -62,7 +62,14 @@ PLANS = (
     OrgPlan("allow", "rcp-deny-outsiders", caller="C", calls=CROSS_CALLS),
     OrgPlan("allow", "rcp-deny", caller="B", owner="A", calls=CROSS_CALLS),  # not on the management account
     OrgPlan("allow", "rcp-deny", caller="B", owner="B", calls=("iam:GetRole",)),  # RCPs do not cover IAM
+    # a bucket policy granting "*" on aws:PrincipalOrgID = the organization's id
+    OrgPlan("allow", "bucket-org-grant", caller="C", calls=("s3:GetObject",)),
+    OrgPlan("deny-cross-account-no-resource-allow", "bucket-org-grant", caller="D", calls=("s3:GetObject",)),
 )
+# how an RCP tells principals of the organization from the others
+OUTSIDERS = ({"StringNotEqualsIfExists": {"aws:PrincipalOrgID": "{{org}}"}},
+             {"StringNotLike": {"aws:PrincipalOrgID": "o-*"}},
+             {"StringNotEquals": {"aws:PrincipalOrgID": "{{org}}"}})
 
 
 def structure(draw) -> tuple[dict, list[str]]:
@@ -116,18 +123,25 @@ def organization_policies(draw, plan: OrgPlan, call: str, levels: list[str]) -> 
         out["rcps"] = {"deny": {"document": doc(_statement("Deny", action, rcp=True)), "targets": [rcp_level]}}
     elif form == "rcp-deny-outsiders":
         out["rcps"] = {"outsiders": {"document": doc(_statement(
-            "Deny", action, {"StringNotLike": {"aws:PrincipalOrgID": "o-*"}}, rcp=True)), "targets": [level]}}
+            "Deny", action, pick(draw, OUTSIDERS), rcp=True)), "targets": [level]}}
+    elif form == "bucket-org-grant":
+        pass  # the bucket policy decides (_resource)
     else:
         raise ValueError(f"unknown organization plan form {form!r}")
     return out
 
 
-def _resource(world: WorldBuilder, call: str, owner: str, principal_arn: str, cross: bool) -> tuple[str, dict]:
+def _resource(world: WorldBuilder, call: str, owner: str, principal_arn: str, cross: bool,
+              org_grant: bool = False) -> tuple[str, dict]:
     """Declare the resource of `call` in `owner`'s account, granting `principal_arn` when the
-    call crosses accounts (or always, for a trust policy); (its ARN for policies, the params)."""
+    call crosses accounts (or always, for a trust policy), or with `org_grant` everyone in the
+    organization; (its ARN for policies, the params)."""
     if call == "s3:GetObject":
-        policy = doc({"Effect": "Allow", "Principal": {"AWS": principal_arn}, "Action": "s3:GetObject",
-                      "Resource": f"arn:aws:s3:::{{{{{owner}:bucket/data}}}}/*"}) if cross else None
+        grant = {"Effect": "Allow", "Principal": {"AWS": principal_arn}, "Action": "s3:GetObject",
+                 "Resource": f"arn:aws:s3:::{{{{{owner}:bucket/data}}}}/*"}
+        if org_grant:
+            grant.update(Principal="*", Condition={"StringEquals": {"aws:PrincipalOrgID": "{{org}}"}})
+        policy = doc(grant) if cross or org_grant else None
         bucket = world.bucket(owner, "data", objects={"report.csv": "a,b\n"}, policy=policy)
         return f"arn:aws:s3:::{bucket}/*", {"Bucket": bucket, "Key": "report.csv"}
     trust = doc({"Effect": "Allow", "Principal": {"AWS": principal_arn}, "Action": "sts:AssumeRole"})
@@ -149,7 +163,8 @@ def organizations_scenarios(draw):
     session = one_in(draw, 3)
     user = world.user(x, "bob")
     principal_arn = f"{{{{{x}:role/worker}}}}" if session else user.ref
-    resource, params = _resource(world, call, plan.owner, principal_arn, cross=plan.owner != x)
+    resource, params = _resource(world, call, plan.owner, principal_arn, cross=plan.owner != x,
+                                 org_grant=plan.form == "bucket-org-grant")
     use = {"Version": V, "Statement": [{"Effect": "Allow", "Action": call, "Resource": resource}]}
     steps = []
     if session:

@@ -166,7 +166,7 @@ class Target(abc.ABC):
             if org:
                 # members created by the target's Organizations API get their ids now
                 org_ids, setup_error = self._organization("join", org, account_ids, names)
-                names = replace(names, account_ids=dict(account_ids))
+                names = replace(names, account_ids=dict(account_ids), org_id=(org_ids or {}).get("org"))
             norm = Normaliser(names.symbols())
             setup_error = setup_error or self._create_world(scenario, names, norm, creds)
             if setup_error is None and org:

@@ -17,6 +17,7 @@ import json
 from typing import Any, Callable, Mapping
 
 from rolecall import organization as org_rules
+from rolecall.scenario import ORG
 
 # AWS's ids of the AWS-managed policies every root, OU and account starts with:
 # https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps.html (FullAWSAccess)
@@ -30,11 +31,11 @@ Call = Callable[[str, str, str, Mapping[str, Any]], Any]  # (logical account, se
 def join(org: Mapping[str, Any], account_ids: dict[str, str], call: Call, members: str) -> dict[str, str]:
     """Create the organization, bring the members in, create the OUs and move the accounts.
     Updates `account_ids` (members created with CreateAccount get new ids); returns the ids of
-    'root', each OU and each account, for `attach`."""
+    'root', each OU and each account, for `attach`, and the organization's (key ORG)."""
     management = org["management"]
-    call(management, "organizations", "CreateOrganization", {"FeatureSet": "ALL"})
+    created = call(management, "organizations", "CreateOrganization", {"FeatureSet": "ALL"})
     root_id = call(management, "organizations", "ListRoots", {})["Roots"][0]["Id"]
-    ids = {org_rules.ROOT: root_id}
+    ids = {org_rules.ROOT: root_id, ORG: created["Organization"]["Id"]}
     for acct in org.get("accounts", {}):
         if members == "create":
             status = call(management, "organizations", "CreateAccount",

@@ -174,3 +174,16 @@ def test_the_repro_of_an_organization_divergence_builds_the_organization(tmp_pat
     p = subprocess.run([sys.executable, str(tmp_path / "repro.py")], capture_output=True, text=True, cwd=tmp_path,
                        env=dict(os.environ), timeout=300)
     assert p.returncode == 1, p.stdout + p.stderr
+
+
+@pytest.mark.fast
+def test_org_reference_needs_an_organization_and_outcomes_name_the_id_back():
+    """{{org}} is the organization's id, which the target's CreateOrganization gives: refused
+    without an organization; the id maps back to {{org}} in outcomes."""
+    with pytest.raises(ScenarioError, match=r"\{\{org\}\} names the organization's id"):
+        from_dict({"format": "rolecall/scenario@1", "accounts": {"A": {}},
+                   "steps": [{"id": "s", "as": "A:admin", "call": "iam:GetRole", "params": {"RoleName": "{{org}}"}}]})
+    scenario = _scenario({"management": "A", "accounts": {"B": "root"}}, {"A": {}, "B": {}},
+                         [{"id": "s", "as": "A:admin", "call": "iam:GetRole", "params": {"RoleName": "{{org}}"}}])
+    _, run = _run(scenario)
+    assert run.outcomes[0].code == "NoSuchEntity" and "{{org}}" in run.outcomes[0].message
