@@ -11,7 +11,7 @@ from rolecall.strategies.organizations import organizations_scenarios
 PROPERTIES = [
     Property(
         name="organization_policies_cap_access",
-        cost=43,
+        cost=29,
         behaviour="organizations: SCPs and RCPs",
         feature="organizations",
         strategy=organizations_scenarios,
