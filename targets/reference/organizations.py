@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any
 
 from rolecall.targets.reference.evaluation import PolicySet
 from rolecall.targets.reference.model import AwsError, Caller, Model, operation
@@ -93,8 +92,8 @@ def _management(model: Model, caller: Caller) -> Organization:
 
 def _aws_managed(org: Organization, policy_id: str, name: str, policy_type: str, doc: dict) -> None:
     text = json.dumps(doc)
-    kind = "identity"
-    org.policies[policy_id] = OrgPolicy(policy_id, name, policy_type, text, parse_policy(text, kind), aws_managed=True)
+    org.policies[policy_id] = OrgPolicy(policy_id, name, policy_type, text, parse_policy(text, "identity"),
+                                        aws_managed=True)
 
 
 def _join(org: Organization, target: str, parent: str) -> None:
