@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
-from rolecall import aws, operations
+from rolecall import aws, operations, organization
 from rolecall.outcome import MATCHERS
 
 FORMAT = "rolecall/scenario@1"
@@ -42,6 +42,7 @@ REFERENCE_BODY = re.compile(
     r"(?P<account>[A-Z][A-Z0-9]{0,7})(?::(?P<kind>user|group|role|policy|instance-profile|oidc-provider|bucket)/(?P<name>[^{}]+))?")
 CALLER = re.compile(r"(?P<account>[A-Z][A-Z0-9]{0,7}):(?P<kind>admin|root|user/(?P<user>.+))")
 ANONYMOUS = "anonymous"  # an unsigned request
+ORG = "org"  # {{org}}: the id of the scenario's organization (rolecall.organization)
 # {"$from": "STEP.Field.List[0].Field"}: a value from an earlier step's result (in params).
 FROM_PATH = re.compile(r"(?P<step>[A-Za-z_][\w-]{0,63})(?P<rest>(?:\.[A-Za-z0-9_]+|\[\d+\])*)", re.ASCII)
 FROM_PART = re.compile(r"\.([A-Za-z0-9_]+)|\[(\d+)\]", re.ASCII)
@@ -117,6 +118,11 @@ class Scenario:
     def issuers(self) -> Mapping[str, Any]:
         """OIDC issuers the scenario's tokens come from: URL -> {"keys": [key ids]}."""
         return self.extra.get("issuers", {})
+
+    @property
+    def organization(self) -> Mapping[str, Any] | None:
+        """The top-level `organization` (rolecall.organization), or None."""
+        return self.extra.get("organization")
 
     def step(self, step_id: str) -> Step:
         for s in self.steps:
@@ -273,6 +279,8 @@ def from_dict(data: Any, *, origin: str = "<scenario>") -> Scenario:
         seen.add(sid)
         steps.append(Step(id=sid, caller=caller, call=call, params=params, at=at, expect=expect,
                           note=raw.get("note")))
+    if "organization" in data:
+        organization.check(data["organization"], accounts, c.fail, c.policy)
     extra = {k: v for k, v in data.items() if k not in ("format", "description", "source", "accounts", "steps")}
     scenario = Scenario(accounts=accounts, steps=tuple(steps), description=str(data.get("description", "")),
                         source=data.get("source"), origin=origin, extra=extra)
@@ -559,9 +567,15 @@ def walk_strings(obj: Any, path: str = "$") -> Iterator[tuple[str, str]]:
 def check_references(scenario: Scenario) -> None:
     """Every {{...}} must name an account or a declared entity."""
     declared = declared_names(scenario)
-    for path, text in walk_strings({"accounts": scenario.accounts, "steps": [s.to_dict() for s in scenario.steps]}):
+    for path, text in walk_strings({"accounts": scenario.accounts, "steps": [s.to_dict() for s in scenario.steps],
+                                    "organization": scenario.organization or {}}):
         for m in REFERENCE.finditer(text):
             body = m.group(1)
+            if body == ORG:
+                if scenario.organization is None:
+                    raise ScenarioError(scenario.origin, path, "{{org}} names the organization's id: "
+                                                               "the scenario has no `organization`")
+                continue
             rm = REFERENCE_BODY.fullmatch(body)
             if not rm:
                 raise ScenarioError(scenario.origin, path, f"malformed reference {{{{{body}}}}}")
@@ -614,6 +628,7 @@ class Names:
     account_ids: Mapping[str, str]
     bucket_names: Mapping[tuple[str, str], str]
     paths: Mapping[str, Mapping[tuple[str, str], str]]
+    org_id: str | None = None  # {{org}}: the organization's id, once the target created it
 
     def arn(self, account: str, kind: str, name: str) -> str:
         acct = self.account_ids[account]
@@ -635,6 +650,8 @@ class Names:
         return obj
 
     def _sub(self, m: re.Match) -> str:
+        if m.group(1) == ORG and self.org_id:
+            return self.org_id
         rm = REFERENCE_BODY.fullmatch(m.group(1))
         if rm is None:
             raise KeyError(m.group(0))
@@ -649,4 +666,6 @@ class Names:
             out[id_] = f"{{{{{acct}}}}}"
         for (acct, name), bucket in self.bucket_names.items():
             out[bucket] = f"{{{{{acct}:bucket/{name}}}}}"
+        if self.org_id:
+            out[self.org_id] = "{{org}}"
         return out

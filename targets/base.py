@@ -11,7 +11,7 @@ import abc
 import datetime as dt
 import itertools
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Mapping
 
 from rolecall import tokens
@@ -93,6 +93,10 @@ class Target(abc.ABC):
     authorization: str | None = None
     #: KEYS_GIVEN, KEYS_NOT_CHECKED or None: how it could verify rolecall's web identity tokens
     web_identity_keys: str | None = None
+    #: how a scenario's member accounts join its organization (targets/organization_setup.py):
+    #: "invite" (InviteAccountToOrganization + AcceptHandshake, AWS's way for existing accounts)
+    #: or "create" (CreateAccount: the target's Organizations API gives the member its id)
+    organization_members: str = "invite"
 
     def __init__(self) -> None:
         self._nonce = secrets.token_hex(3)
@@ -166,20 +170,28 @@ class Target(abc.ABC):
     def run(self, scenario: Scenario) -> Run:
         example = next(self._counter)
         account_ids = {a: self.allocate_account(a, w.get("id")) for a, w in scenario.accounts.items()}
+        org = scenario.organization
         names = Names(account_ids=account_ids,
                       bucket_names={(a, b): self.bucket_name(a, b, example)
                                     for a, w in scenario.accounts.items() for b in w.get("buckets", {})},
                       paths=declared_names(scenario))
-        norm = Normaliser(names.symbols())
         creds: dict[str, Credentials] = {}
         results: dict[str, Any] = {}  # raw results of earlier ok steps, for {"$from": ...}
         self.begin(names)
         self._scenario_start, self._issuers = self.now(), scenario.issuers
         try:
+            setup_error = None
             if self.web_identity_keys == KEYS_GIVEN:
                 for url, issuer in scenario.issuers.items():
                     self.trust_issuer(url, tokens.jwks(url, list(issuer["keys"])))
-            setup_error = self._create_world(scenario, names, norm, creds)
+            if org:
+                # members created by the target's Organizations API get their ids now
+                org_ids, setup_error = self._organization("join", org, account_ids, names)
+                names = replace(names, account_ids=dict(account_ids), org_id=(org_ids or {}).get("org"))
+            norm = Normaliser(names.symbols())
+            setup_error = setup_error or self._create_world(scenario, names, norm, creds)
+            if setup_error is None and org:
+                setup_error = self._organization("attach", org, account_ids, names, org_ids)[1]
             if setup_error is not None:
                 return Run(self.name, (), setup_error)
             outcomes = [self._step(step, names, norm, creds, results) for step in scenario.steps]
@@ -220,6 +232,27 @@ class Target(abc.ABC):
                 creds[f"{sc.account}:{sc.what}"] = Credentials(key["AccessKeyId"], key["SecretAccessKey"],
                                                               label=f"{sc.account}:{sc.what}")
         return None
+
+    def _organization(self, phase: str, org, account_ids: dict[str, str], names: Names,
+                      ids: Mapping[str, str] | None = None) -> tuple[Any, Outcome | None]:
+        """One phase of creating the scenario's organization (targets/organization_setup.py):
+        (its result, None), or (None, the setup error)."""
+        from rolecall.targets import organization_setup
+
+        def call(account: str, service: str, action: str, params: Mapping[str, Any]) -> Any:
+            return self.call(self.admin(account_ids[account]), service, action, params).result
+
+        try:
+            if phase == "join":
+                return organization_setup.join(org, account_ids, call, self.organization_members), None
+            organization_setup.attach(org, ids, call, names.resolve)
+            return None, None
+        except (CallFailed, Unsupported) as exc:
+            code = getattr(exc, "code", "Unsupported")
+            message = Normaliser(names.symbols()).text(
+                f"organizations ({phase}) failed: {getattr(exc, 'message', str(exc))}")
+            return None, Outcome(id=f"setup:organization:{phase}", outcome=ERROR, code=code,
+                                 http_status=getattr(exc, "http_status", None), message=message)
 
     def _caller(self, caller: str, names: Names, creds: dict[str, Credentials | None]) -> Credentials:
         if caller == ANONYMOUS:

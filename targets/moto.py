@@ -30,6 +30,9 @@ class MotoTarget(Boto3Target):
     # moto checks no web identity token: its AssumeRoleWithWebIdentity is its AssumeRole
     # (moto/sts/models.py, `assume_role_with_web_identity`), so tokens are sent as minted.
     web_identity_keys = KEYS_NOT_CHECKED
+    # moto's Organizations has no handshakes (InviteAccountToOrganization is not implemented):
+    # members are created with CreateAccount, and get the account ids moto gives them.
+    organization_members = "create"
 
     def __init__(self) -> None:
         super().__init__()

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from rolecall.targets.reference.evaluation import Decision, PolicySet, authorize
+from rolecall.targets.reference import organizations
+from rolecall.targets.reference.evaluation import Decision, PolicySet, authorize, organization_denial
 from rolecall.targets.reference.managed_policies import aws_managed_policy
 from rolecall.targets.reference.model import AwsError, Caller, Model
 from rolecall.targets.reference.policy import Principal, Request
@@ -121,19 +122,25 @@ def policy_sets(model: Model, caller: Caller) -> tuple[PolicySet, PolicySet, Pol
 def decide(model: Model, caller: Caller, action: str, resource: str, *, resource_account: str | None,
            resource_policy: tuple[str, Any] | None = None, extra: dict[str, list[str]] | None = None,
            is_trust: bool = False) -> Decision:
-    if caller.kind in ("admin", "root"):
+    scp = organizations.scp_levels(model, caller)
+    rcp = organizations.rcp_levels(model, caller, action, resource, resource_account)
+    if caller.kind in ("admin", "root") and not (scp or rcp):
         return Decision(True, "allow-administrator")
     ctx = context_of(model, caller)
+    ctx.update(organizations.context_keys(model, caller, resource, resource_account))
     if extra:
         ctx.update(extra)
     request = Request(action=action, resource=resource, principal=principal_of(caller), context=ctx)
+    if caller.kind in ("admin", "root"):
+        # SCPs limit a member account's root user and administrators too; RCPs everyone.
+        return organization_denial(request, scp, rcp, []) or Decision(True, "allow-administrator")
     identity, boundary, session = policy_sets(model, caller)
     resource_set = PolicySet("resource", [resource_policy] if resource_policy and resource_policy[1] else [])
     kind = caller.kind if caller.kind in ("user", "session", "service", "anonymous") else "user"
     principal_account = caller.account if caller.kind != "session" else caller.session.role_account
     return authorize(request, principal_account=principal_account, resource_account=resource_account,
                      identity=identity, boundary=boundary, session=session, resource=resource_set,
-                     is_trust=is_trust, principal_kind=kind)
+                     is_trust=is_trust, principal_kind=kind, scp=scp, rcp=rcp)
 
 
 def require(model: Model, caller: Caller, action: str, resource: str, *, resource_account: str | None,

@@ -244,6 +244,7 @@ class Model:
         self.elapsed = 0.0
         self._ids = itertools.count(1)
         self._time_context: tuple[float, dict[str, list[str]]] | None = None
+        self.organization = None  # an organizations.Organization, once CreateOrganization ran
 
     # ---- clock
     @property
@@ -300,12 +301,12 @@ class Model:
 
     # ---- dispatch
     def call(self, access_key: str, service: str, action: str, params: dict[str, Any]) -> tuple[Any, Decision | None]:
-        from rolecall.targets.reference import iam, s3, sts
+        from rolecall.targets.reference import iam, organizations, s3, sts
 
         if action in UNSIGNED_CALLS and service == "sts" and access_key not in self.keys:
             access_key = "ANONYMOUS"  # the caller's signature, if any, plays no part
             self.keys.setdefault(access_key, ("-", Caller("anonymous", None)))
-        module = {"iam": iam, "sts": sts, "s3": s3}.get(service)
+        module = {"iam": iam, "sts": sts, "s3": s3, "organizations": organizations}.get(service)
         handler: Callable | None = getattr(module, action, None) if module else None
         if handler is None or not getattr(handler, "is_operation", False):
             from rolecall.targets.reference.policy import NotModelled

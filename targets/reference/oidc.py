@@ -14,9 +14,9 @@ from rolecall.targets.reference.policy import NotModelled
 
 
 def _iam():
-    from rolecall.targets.reference import iam
+    from rolecall.targets.reference import iam_common
 
-    return iam
+    return iam_common
 
 
 def _provider(model: Model, acct: str, arn) -> OidcProvider:
