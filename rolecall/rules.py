@@ -11,6 +11,9 @@ EVAL_BASICS = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_polici
 TRUST_PRINCIPAL = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html"
 BOUNDARIES = "https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html"
 SESSION_POLICIES = "https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html#policies_session"
+WEB_IDENTITY = "https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoleWithWebIdentity.html"
+SCPS = "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_evaluation.html"
+RCPS = "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps_evaluation.html"
 
 # Every reason label the model can decide with, and the page behind it. The strategies'
 # coverage tests require that generated scenarios reach each one.
@@ -35,6 +38,15 @@ REASONS: dict[str, str] = {
     "deny-cross-account-no-identity-allow": EVAL_CROSS,
     "deny-boundary": BOUNDARIES,
     "deny-session-policy": SESSION_POLICIES,
+    "allow-trust-web-identity": WEB_IDENTITY,
+    "deny-web-identity-invalid": WEB_IDENTITY,
+    "deny-web-identity-no-provider": "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_providers_create_oidc.html",
+    "deny-web-identity-audience": WEB_IDENTITY,
+    "deny-web-identity-signature": WEB_IDENTITY,
+    "deny-web-identity-expired": WEB_IDENTITY,
+    "deny-explicit-scp": SCPS,
+    "deny-scp-no-allow": SCPS,
+    "deny-explicit-rcp": RCPS,
 }
 
 # What each reason label says AWS does, in one line (a baseline entry's reason quotes it).
@@ -67,4 +79,14 @@ RULES: dict[str, str] = {
     "deny-expired-token": "expired temporary credentials are refused",
     "deny-duration-exceeds-max": "DurationSeconds cannot exceed the role's MaxSessionDuration",
     "deny-chained-duration": "role chaining limits a session to one hour",
+    # web identity federation and federation tokens (targets/reference/federation.py)
+    "allow-trust-web-identity": "a trust policy naming the OIDC provider, its conditions met by the token, allows",
+    "deny-web-identity-invalid": "a web identity token that is not a JWT is refused (InvalidIdentityToken)",
+    "deny-web-identity-no-provider": "a token's issuer must be an OIDC provider of the role's account",
+    "deny-web-identity-audience": "a token's audience must be one of the OIDC provider's client ids",
+    "deny-web-identity-signature": "a token must be signed by one of its issuer's published keys",
+    "deny-web-identity-expired": "an expired web identity token is refused (ExpiredTokenException)",
+    "deny-explicit-scp": "an explicit Deny in an SCP on the account's path overrides every Allow",
+    "deny-scp-no-allow": "every level from the root to a member account needs an SCP that allows",
+    "deny-explicit-rcp": "an explicit Deny in an RCP on the resource account's path overrides every Allow",
 }

@@ -14,18 +14,20 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
-from rolecall import aws, operations
+from rolecall import aws, operations, organization
 from rolecall.outcome import MATCHERS
 
 FORMAT = "rolecall/scenario@1"
 
 WORLD_KEYS = ("id", "users", "groups", "roles", "managed_policies", "buckets", "instance_profiles",
-              "service_linked_roles")
+              "service_linked_roles", "oidc_providers")
 ROLE_KEYS = ("trust", "policies", "managed", "boundary", "max_session_duration", "path", "tags", "description")
 USER_KEYS = ("policies", "managed", "boundary", "path", "tags", "groups")
 GROUP_KEYS = ("policies", "managed", "path")
 BUCKET_KEYS = ("policy", "objects")
 INSTANCE_PROFILE_KEYS = ("role", "path")
+OIDC_PROVIDER_KEYS = ("client_ids", "thumbprints")
+ISSUER_KEYS = ("keys",)
 STEP_KEYS = ("id", "as", "call", "params", "at", "expect", "note")
 EXPECT_KEYS = ("outcome", "code", "http_status", "message", "result")
 OUTCOMES = ("ok", "error", "unsupported")
@@ -37,9 +39,10 @@ STEP_ID = re.compile(r"[A-Za-z_][\w-]{0,63}", re.ASCII)
 CALL = re.compile(r"(iam|sts|s3):[A-Z][A-Za-z0-9]+")
 REFERENCE = re.compile(r"\{\{([^{}]*)\}\}")
 REFERENCE_BODY = re.compile(
-    r"(?P<account>[A-Z][A-Z0-9]{0,7})(?::(?P<kind>user|group|role|policy|instance-profile|bucket)/(?P<name>[^{}]+))?")
+    r"(?P<account>[A-Z][A-Z0-9]{0,7})(?::(?P<kind>user|group|role|policy|instance-profile|oidc-provider|bucket)/(?P<name>[^{}]+))?")
 CALLER = re.compile(r"(?P<account>[A-Z][A-Z0-9]{0,7}):(?P<kind>admin|root|user/(?P<user>.+))")
 ANONYMOUS = "anonymous"  # an unsigned request
+ORG = "org"  # {{org}}: the id of the scenario's organization (rolecall.organization)
 # {"$from": "STEP.Field.List[0].Field"}: a value from an earlier step's result (in params).
 FROM_PATH = re.compile(r"(?P<step>[A-Za-z_][\w-]{0,63})(?P<rest>(?:\.[A-Za-z0-9_]+|\[\d+\])*)", re.ASCII)
 FROM_PART = re.compile(r"\.([A-Za-z0-9_]+)|\[(\d+)\]", re.ASCII)
@@ -110,6 +113,16 @@ class Scenario:
     def save(self, path: str | os.PathLike) -> Path:
         """Write atomically: a reader never sees half a file."""
         return write_atomic(Path(path), self.dumps())
+
+    @property
+    def issuers(self) -> Mapping[str, Any]:
+        """OIDC issuers the scenario's tokens come from: URL -> {"keys": [key ids]}."""
+        return self.extra.get("issuers", {})
+
+    @property
+    def organization(self) -> Mapping[str, Any] | None:
+        """The top-level `organization` (rolecall.organization), or None."""
+        return self.extra.get("organization")
 
     def step(self, step_id: str) -> Step:
         for s in self.steps:
@@ -229,6 +242,7 @@ def from_dict(data: Any, *, origin: str = "<scenario>") -> Scenario:
             c.fail(p, f"account names are A, B, C, ... (capital letter, then capitals or digits), got {name!r}")
         c.obj(world, p, WORLD_KEYS)
         _check_world(c, world, p)
+    issuers = _check_issuers(c, data.get("issuers", {}))
     steps_raw = data["steps"]
     if not isinstance(steps_raw, list):
         c.fail("$.steps", f"expected an array, got {_type_name(steps_raw)}")
@@ -255,7 +269,7 @@ def from_dict(data: Any, *, origin: str = "<scenario>") -> Scenario:
         at = raw.get("at")
         if at is not None and (isinstance(at, bool) or not isinstance(at, (int, float)) or at < 0):
             c.fail(f"{p}.at", f"expected seconds since the scenario started (a number >= 0), got {at!r}")
-        _check_from(c, params, f"{p}.params", seen)
+        _check_from(c, params, f"{p}.params", seen, issuers)
         expect = raw.get("expect")
         if expect is not None:
             c.obj(expect, f"{p}.expect", EXPECT_KEYS)
@@ -265,6 +279,8 @@ def from_dict(data: Any, *, origin: str = "<scenario>") -> Scenario:
         seen.add(sid)
         steps.append(Step(id=sid, caller=caller, call=call, params=params, at=at, expect=expect,
                           note=raw.get("note")))
+    if "organization" in data:
+        organization.check(data["organization"], accounts, c.fail, c.policy)
     extra = {k: v for k, v in data.items() if k not in ("format", "description", "source", "accounts", "steps")}
     scenario = Scenario(accounts=accounts, steps=tuple(steps), description=str(data.get("description", "")),
                         source=data.get("source"), origin=origin, extra=extra)
@@ -319,6 +335,15 @@ def _check_world(c: _Checker, world: dict, p: str) -> None:
         c.obj(ip, f"{p}.instance_profiles.{iname}", INSTANCE_PROFILE_KEYS)
         if "role" in ip and ip["role"] not in world.get("roles", {}):
             c.fail(f"{p}.instance_profiles.{iname}.role", f"no role {ip['role']!r} in this account")
+    for name, provider in c.obj(world.get("oidc_providers", {}), f"{p}.oidc_providers").items():
+        pp = f"{p}.oidc_providers.{name}"
+        if not re.fullmatch(r"[^\s/:]+(?:/[^\s]*)?", name):
+            c.fail(pp, f"an OIDC provider is named by its URL without https:// (as its ARN is), got {name!r}")
+        c.obj(provider, pp, OIDC_PROVIDER_KEYS)
+        for field_name in OIDC_PROVIDER_KEYS:
+            values = provider.get(field_name, [])
+            if not isinstance(values, list) or not all(isinstance(x, str) for x in values):
+                c.fail(f"{pp}.{field_name}", "expected an array of strings")
     slrs = world.get("service_linked_roles", [])
     if not isinstance(slrs, list):
         c.fail(f"{p}.service_linked_roles", f"expected an array, got {_type_name(slrs)}")
@@ -392,26 +417,65 @@ def _check_matchers(c: _Checker, v: Any, path: str) -> None:
         _check_matchers(c, arg, f"{path}.{op}")
 
 
-def _check_from(c: _Checker, v: Any, path: str, earlier: set[str]) -> None:
-    """`{"$from": "STEP.Path"}` in params names an earlier step; no other matcher belongs there."""
+def _check_from(c: _Checker, v: Any, path: str, earlier: set[str], issuers: Mapping[str, Any] | None = None) -> None:
+    """`{"$from": "STEP.Path"}` in params names an earlier step, `{"$token": {...}}` is a web
+    identity token (rolecall.tokens); no other matcher belongs there."""
     if isinstance(v, list):
         for i, x in enumerate(v):
-            _check_from(c, x, f"{path}[{i}]", earlier)
+            _check_from(c, x, f"{path}[{i}]", earlier, issuers)
     elif isinstance(v, dict):
         dollars = [k for k in v if isinstance(k, str) and k.startswith("$")]
         if not dollars:
             for k, x in v.items():
-                _check_from(c, x, f"{path}.{k}", earlier)
+                _check_from(c, x, f"{path}.{k}", earlier, issuers)
             return
         op = dollars[0]
+        if op == "$token" and len(v) == 1:
+            _check_token(c, v[op], f"{path}.$token", issuers or {})
+            return
         if op != "$from" or len(v) > 1:
-            c.fail(f"{path}.{op}", "params take only {\"$from\": \"STEP.Path\"} (matchers belong in expect)")
+            c.fail(f"{path}.{op}", "params take only {\"$from\": \"STEP.Path\"} or {\"$token\": {...}} "
+                                   "(matchers belong in expect)")
         ref = c.string(v[op], f"{path}.$from")
         m = FROM_PATH.fullmatch(ref)
         if not m:
             c.fail(f"{path}.$from", f"expected STEP.Field.List[0].Field, got {ref!r}")
         if m["step"] not in earlier:
             c.fail(f"{path}.$from", f"no earlier step {m['step']!r}")
+
+
+def _check_issuers(c: _Checker, issuers: Any) -> dict:
+    """`issuers`: OIDC issuer URL -> {"keys": [key ids]}, the keys rolecall signs its tokens with."""
+    c.obj(issuers, "$.issuers")
+    for url, issuer in issuers.items():
+        ip = f"$.issuers.{url}"
+        if not re.fullmatch(r"https://[^\s/]+(?:/[^\s]*)?", url):
+            c.fail(ip, f"an issuer is its https:// URL (the tokens' iss), got {url!r}")
+        c.obj(issuer, ip, ISSUER_KEYS)
+        keys = issuer.get("keys")
+        if not isinstance(keys, list) or not keys or not all(isinstance(k, str) and k for k in keys):
+            c.fail(f"{ip}.keys", "expected a non-empty array of key ids")
+    return issuers
+
+
+def _check_token(c: _Checker, spec: Any, path: str, issuers: Mapping[str, Any]) -> None:
+    from rolecall.tokens import TIME_CLAIMS, TOKEN_FIELDS
+
+    c.obj(spec, path, TOKEN_FIELDS)
+    for name in ("iss", "sub", "azp", "key", "kid", "alg"):
+        if name in spec:
+            c.string(spec[name], f"{path}.{name}")
+    for name in ("aud", "amr"):
+        if name in spec and not (isinstance(spec[name], str) or (
+                isinstance(spec[name], list) and all(isinstance(x, str) for x in spec[name]))):
+            c.fail(f"{path}.{name}", f"expected a string or an array of strings, got {_type_name(spec[name])}")
+    for name in TIME_CLAIMS:
+        if name in spec and (isinstance(spec[name], bool) or not isinstance(spec[name], (int, float))):
+            c.fail(f"{path}.{name}", f"expected seconds since the scenario started, got {spec[name]!r}")
+    if spec.get("alg", "RS256") not in ("RS256", "none"):
+        c.fail(f"{path}.alg", f"expected RS256 or none, got {spec['alg']!r}")
+    if "key" not in spec and spec.get("iss") not in issuers:
+        c.fail(f"{path}.key", "a token whose iss is not a declared issuer must name the key it is signed with")
 
 
 def from_value(ref: str, results: Mapping[str, Any]) -> Any:
@@ -503,9 +567,15 @@ def walk_strings(obj: Any, path: str = "$") -> Iterator[tuple[str, str]]:
 def check_references(scenario: Scenario) -> None:
     """Every {{...}} must name an account or a declared entity."""
     declared = declared_names(scenario)
-    for path, text in walk_strings({"accounts": scenario.accounts, "steps": [s.to_dict() for s in scenario.steps]}):
+    for path, text in walk_strings({"accounts": scenario.accounts, "steps": [s.to_dict() for s in scenario.steps],
+                                    "organization": scenario.organization or {}}):
         for m in REFERENCE.finditer(text):
             body = m.group(1)
+            if body == ORG:
+                if scenario.organization is None:
+                    raise ScenarioError(scenario.origin, path, "{{org}} names the organization's id: "
+                                                               "the scenario has no `organization`")
+                continue
             rm = REFERENCE_BODY.fullmatch(body)
             if not rm:
                 raise ScenarioError(scenario.origin, path, f"malformed reference {{{{{body}}}}}")
@@ -533,6 +603,8 @@ def declared_names(scenario: Scenario) -> dict[str, dict[tuple[str, str], str]]:
             d[("instance-profile", n)] = ip.get("path", "/")
         for n in world.get("buckets", {}):
             d[("bucket", n)] = ""
+        for n in world.get("oidc_providers", {}):
+            d[("oidc-provider", n)] = "/"
         for slr in world.get("service_linked_roles", []):
             service, suffix = slr_fields(slr)
             name = aws.service_linked_role_name(service, suffix)
@@ -556,6 +628,7 @@ class Names:
     account_ids: Mapping[str, str]
     bucket_names: Mapping[tuple[str, str], str]
     paths: Mapping[str, Mapping[tuple[str, str], str]]
+    org_id: str | None = None  # {{org}}: the organization's id, once the target created it
 
     def arn(self, account: str, kind: str, name: str) -> str:
         acct = self.account_ids[account]
@@ -577,6 +650,8 @@ class Names:
         return obj
 
     def _sub(self, m: re.Match) -> str:
+        if m.group(1) == ORG and self.org_id:
+            return self.org_id
         rm = REFERENCE_BODY.fullmatch(m.group(1))
         if rm is None:
             raise KeyError(m.group(0))
@@ -591,4 +666,6 @@ class Names:
             out[id_] = f"{{{{{acct}}}}}"
         for (acct, name), bucket in self.bucket_names.items():
             out[bucket] = f"{{{{{acct}:bucket/{name}}}}}"
+        if self.org_id:
+            out[self.org_id] = "{{org}}"
         return out

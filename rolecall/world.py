@@ -83,6 +83,13 @@ def setup_calls(scenario: Scenario) -> list[SetupCall]:
                 calls.append(SetupCall(acct, "iam:AddUserToGroup", {"GroupName": group, "UserName": name},
                                        f"user/{name}"))
     for acct, world in accounts.items():
+        # before the roles whose trust policies name them as the Federated principal
+        for name, provider in world.get("oidc_providers", {}).items():
+            params = {"Url": f"https://{name}", "ClientIDList": list(provider.get("client_ids", []))}
+            if "thumbprints" in provider:
+                params["ThumbprintList"] = list(provider["thumbprints"])
+            calls.append(SetupCall(acct, "iam:CreateOpenIDConnectProvider", params, f"oidc-provider/{name}"))
+    for acct, world in accounts.items():
         for entry in world.get("service_linked_roles", []):
             service, suffix = slr_fields(entry)
             params = {"AWSServiceName": service}

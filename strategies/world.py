@@ -221,12 +221,18 @@ class WorldBuilder:
             elif kind == "policy":
                 world.setdefault("managed_policies", {}).setdefault(name, _PLACEHOLDER_POLICY)
 
-    def scenario(self, steps: list[dict], description: str, source: str | None = None) -> Scenario:
-        """The finished scenario: the world, completed, and these steps."""
+    def scenario(self, steps: list[dict], description: str, source: str | None = None, *,
+                 issuers: dict | None = None, organization: dict | None = None) -> Scenario:
+        """The finished scenario: the world, completed, and these steps (and the OIDC issuers
+        whose tokens the steps carry, and the accounts' organization, rolecall.organization)."""
         self._declare_named(steps)
         data: dict[str, Any] = {"format": FORMAT, "description": description}
         if source:
             data["source"] = source
+        if issuers:
+            data["issuers"] = issuers
+        if organization:
+            data["organization"] = organization
         data["accounts"] = self.accounts
         data["steps"] = steps
         return from_dict(data, origin="<generated>")

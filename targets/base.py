@@ -11,9 +11,10 @@ import abc
 import datetime as dt
 import itertools
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Mapping
 
+from rolecall import tokens
 from rolecall.outcome import ERROR, OK, UNSUPPORTED, Normaliser, Outcome, Run, TargetUnavailable  # noqa: F401
 from rolecall.scenario import ANONYMOUS, CALLER, Names, Scenario, declared_names, resolve_from
 from rolecall.world import setup_calls
@@ -27,8 +28,17 @@ ROOT_CREDENTIALS = "root-credentials"
 ENFORCED = "enforced"  # it evaluates IAM policies on requests
 NOT_ENFORCED = "not-enforced"  # it authorizes nothing, by design in this mode
 
+# How a target learns an OIDC issuer's signing keys, to verify the web identity tokens rolecall
+# mints (Target.web_identity_keys; docs/targets.md):
+KEYS_GIVEN = "given"  # rolecall hands it each issuer's public keys before the steps (Target.trust_issuer)
+KEYS_NOT_CHECKED = "not-checked"  # it checks no token's signature (read in its source): tokens are sent as
+#                                   they are, and one AWS would refuse that it accepts is a divergence
+# None (not declared): it would fetch the keys from the issuer's URL, which rolecall's test issuers
+# do not serve, so its answer would be a guess: AssumeRoleWithWebIdentity steps answer unsupported.
+WEB_IDENTITY_CALLS = {"sts:AssumeRoleWithWebIdentity"}
+
 # Calls whose successful result carries credentials a later step may act with (`as: <step id>`).
-CREDENTIAL_CALLS = {"sts:AssumeRole", "sts:GetSessionToken", "sts:GetFederationToken"}
+CREDENTIAL_CALLS = {"sts:AssumeRole", "sts:GetSessionToken", "sts:GetFederationToken", "sts:AssumeRoleWithWebIdentity"}
 # Calls whose result is a user's new access key: a later step may sign with it (`as: <step id>`).
 ACCESS_KEY_CALLS = {"iam:CreateAccessKey"}
 
@@ -81,6 +91,12 @@ class Target(abc.ABC):
     #: ENFORCED, NOT_ENFORCED, or None (not declared: the enforcement canary finds out). A target
     #: that authorizes nothing is reported as one finding, its denials folded into it.
     authorization: str | None = None
+    #: KEYS_GIVEN, KEYS_NOT_CHECKED or None: how it could verify rolecall's web identity tokens
+    web_identity_keys: str | None = None
+    #: how a scenario's member accounts join its organization (targets/organization_setup.py):
+    #: "invite" (InviteAccountToOrganization + AcceptHandshake, AWS's way for existing accounts)
+    #: or "create" (CreateAccount: the target's Organizations API gives the member its id)
+    organization_members: str = "invite"
 
     def __init__(self) -> None:
         self._nonce = secrets.token_hex(3)
@@ -132,6 +148,11 @@ class Target(abc.ABC):
     def set_clock(self, seconds: float) -> None:
         raise Unsupported(f"{self.name} has no controllable clock")
 
+    def trust_issuer(self, url: str, jwks: Mapping[str, Any]) -> None:
+        """Give the target an OIDC issuer's public keys (a JWKS) before the steps run; targets
+        with web_identity_keys = KEYS_GIVEN implement it."""
+        raise Unsupported(f"{self.name} cannot be given an issuer's keys")
+
     def now(self) -> dt.datetime:
         return dt.datetime.now(dt.timezone.utc)
 
@@ -149,16 +170,28 @@ class Target(abc.ABC):
     def run(self, scenario: Scenario) -> Run:
         example = next(self._counter)
         account_ids = {a: self.allocate_account(a, w.get("id")) for a, w in scenario.accounts.items()}
+        org = scenario.organization
         names = Names(account_ids=account_ids,
                       bucket_names={(a, b): self.bucket_name(a, b, example)
                                     for a, w in scenario.accounts.items() for b in w.get("buckets", {})},
                       paths=declared_names(scenario))
-        norm = Normaliser(names.symbols())
         creds: dict[str, Credentials] = {}
         results: dict[str, Any] = {}  # raw results of earlier ok steps, for {"$from": ...}
         self.begin(names)
+        self._scenario_start, self._issuers = self.now(), scenario.issuers
         try:
-            setup_error = self._create_world(scenario, names, norm, creds)
+            setup_error = None
+            if self.web_identity_keys == KEYS_GIVEN:
+                for url, issuer in scenario.issuers.items():
+                    self.trust_issuer(url, tokens.jwks(url, list(issuer["keys"])))
+            if org:
+                # members created by the target's Organizations API get their ids now
+                org_ids, setup_error = self._organization("join", org, account_ids, names)
+                names = replace(names, account_ids=dict(account_ids), org_id=(org_ids or {}).get("org"))
+            norm = Normaliser(names.symbols())
+            setup_error = setup_error or self._create_world(scenario, names, norm, creds)
+            if setup_error is None and org:
+                setup_error = self._organization("attach", org, account_ids, names, org_ids)[1]
             if setup_error is not None:
                 return Run(self.name, (), setup_error)
             outcomes = [self._step(step, names, norm, creds, results) for step in scenario.steps]
@@ -200,6 +233,27 @@ class Target(abc.ABC):
                                                               label=f"{sc.account}:{sc.what}")
         return None
 
+    def _organization(self, phase: str, org, account_ids: dict[str, str], names: Names,
+                      ids: Mapping[str, str] | None = None) -> tuple[Any, Outcome | None]:
+        """One phase of creating the scenario's organization (targets/organization_setup.py):
+        (its result, None), or (None, the setup error)."""
+        from rolecall.targets import organization_setup
+
+        def call(account: str, service: str, action: str, params: Mapping[str, Any]) -> Any:
+            return self.call(self.admin(account_ids[account]), service, action, params).result
+
+        try:
+            if phase == "join":
+                return organization_setup.join(org, account_ids, call, self.organization_members), None
+            organization_setup.attach(org, ids, call, names.resolve)
+            return None, None
+        except (CallFailed, Unsupported) as exc:
+            code = getattr(exc, "code", "Unsupported")
+            message = Normaliser(names.symbols()).text(
+                f"organizations ({phase}) failed: {getattr(exc, 'message', str(exc))}")
+            return None, Outcome(id=f"setup:organization:{phase}", outcome=ERROR, code=code,
+                                 http_status=getattr(exc, "http_status", None), message=message)
+
     def _caller(self, caller: str, names: Names, creds: dict[str, Credentials | None]) -> Credentials:
         if caller == ANONYMOUS:
             return self.anonymous()
@@ -239,6 +293,12 @@ class Target(abc.ABC):
                 if results.get(missing, "") is None:
                     raise Unsupported(f"step {missing!r} was unsupported on {self.name}") from None
                 raise CallFailed("NoValue", None, f"no value at {exc.args[0]} on this target") from None
+            if step.call in WEB_IDENTITY_CALLS and self.web_identity_keys is None:
+                raise Unsupported(f"{self.name} cannot be given an OIDC issuer's keys, and rolecall's issuers "
+                                  f"serve none: it could not verify a token")
+            if tokens.has_token(params):
+                params = tokens.resolve_tokens(params, getattr(self, "_scenario_start", self.now()),
+                                               getattr(self, "_issuers", {}))
             now = self.now()
             res = self.call(who, step.service, step.action, params)
         except Unsupported as exc:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 from typing import Any, Mapping
 
-from rolecall.targets.base import ENFORCED, NOT_ENFORCED, CallResult, Credentials, TargetUnavailable
+from rolecall.targets.base import (ENFORCED, KEYS_NOT_CHECKED, NOT_ENFORCED, CallResult, Credentials,
+                                   TargetUnavailable)
 from rolecall.targets.boto import Boto3Target
 
 # moto keeps every account's state for the life of the mock; reset it now and then so
@@ -26,6 +27,12 @@ class MotoTarget(Boto3Target):
     enforce_iam = False
     movable = True
     authorization = NOT_ENFORCED  # moto's default: "IAM authorization is not enforced" (moto docs, IAM)
+    # moto checks no web identity token: its AssumeRoleWithWebIdentity is its AssumeRole
+    # (moto/sts/models.py, `assume_role_with_web_identity`), so tokens are sent as minted.
+    web_identity_keys = KEYS_NOT_CHECKED
+    # moto's Organizations has no handshakes (InviteAccountToOrganization is not implemented):
+    # members are created with CreateAccount, and get the account ids moto gives them.
+    organization_members = "create"
 
     def __init__(self) -> None:
         super().__init__()

@@ -43,6 +43,7 @@ class MotoServerTarget(ServedTarget):
     name = "moto"
     server_class = MotoServer
     authorization = NOT_ENFORCED  # moto's default: "IAM authorization is not enforced" (moto docs, IAM)
+    organization_members = "create"  # no handshakes in moto's Organizations (targets/moto.py)
     # each call crosses HTTP to another process: about twice an in-process call
     budget_scale = 0.5
 

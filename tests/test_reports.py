@@ -450,3 +450,22 @@ def test_progress_follows_each_property_on_each_target():
     progress.finish(cell)
     (line,) = log.getvalue().splitlines()
     assert line.startswith(f"agree       {prop.name} on reference: {cell.examples} examples, 0 divergences")
+
+
+def test_repro_of_a_web_identity_divergence_replays_through_rolecall_which_mints_the_token(tmp_path):
+    """A token is minted by rolecall when the step runs (with keys only rolecall holds), so the
+    repro of a web identity divergence on moto replays through rolecall, and reproduces."""
+    from rolecall.conformance import CATALOGUE
+    from rolecall.engine import Profile, explore
+    from rolecall.reports import repro
+    from rolecall.session import make_target
+
+    prop = next(p for p in CATALOGUE if p.name == "web_identity_tokens_and_trust")
+    cell = explore(prop, make_target("moto", {}), make_target("reference", {}),
+                   profile=Profile("t", max_examples=40, rounds=1, seed=0))
+    d = next(c.divergence for c in cell.divergences.values() if "$token" in c.divergence.scenario.dumps())
+    assert repro.kind(d) == "rolecall"
+    (tmp_path / "repro.py").write_text(repro.script(d))
+    p = subprocess.run([sys.executable, str(tmp_path / "repro.py")], capture_output=True, text=True, cwd=tmp_path,
+                       timeout=300)
+    assert p.returncode == 1, p.stdout + p.stderr

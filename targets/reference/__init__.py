@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Mapping
 
-from rolecall.targets.base import (ACT_AS_SERVICE, ENFORCED, ROOT_CREDENTIALS, VIRTUAL_CLOCK, CallFailed,
-                                   CallResult, Credentials, Target, Unsupported)
+from rolecall.targets.base import (ACT_AS_SERVICE, ENFORCED, KEYS_GIVEN, ROOT_CREDENTIALS, VIRTUAL_CLOCK,
+                                   CallFailed, CallResult, Credentials, Target, Unsupported)
 from rolecall.targets.reference.evaluation import REASONS, Decision
 from rolecall.targets.reference.model import AwsError, Caller, Model
 from rolecall.targets.reference.policy import NotModelled
@@ -32,6 +32,7 @@ class ReferenceTarget(Target):
     movable = True
     authorization = ENFORCED
     capabilities = frozenset({ACT_AS_SERVICE, VIRTUAL_CLOCK, ROOT_CREDENTIALS})
+    web_identity_keys = KEYS_GIVEN  # the model verifies tokens with the keys rolecall gives it
 
     def __init__(self) -> None:
         super().__init__()
@@ -73,6 +74,9 @@ class ReferenceTarget(Target):
 
     def set_clock(self, seconds: float) -> None:
         self.model.set_clock(seconds)
+
+    def trust_issuer(self, url: str, jwks) -> None:
+        self.model.issuers[url] = dict(jwks)
 
     def now(self) -> dt.datetime:
         return self.model.now

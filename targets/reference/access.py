@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from rolecall.targets.reference.evaluation import Decision, PolicySet, authorize
+from rolecall.targets.reference import organizations
+from rolecall.targets.reference.evaluation import Decision, PolicySet, authorize, organization_denial
 from rolecall.targets.reference.managed_policies import aws_managed_policy
 from rolecall.targets.reference.model import AwsError, Caller, Model
 from rolecall.targets.reference.policy import Principal, Request
@@ -26,6 +27,8 @@ def principal_of(caller: Caller) -> Principal | None:
         return Principal(arn=s.arn, account=s.role_account, unique_id=s.role_id, role_arn=s.role_arn)
     if caller.kind == "service":
         return Principal(arn=caller.service, account=None, unique_id=None, service=caller.service)
+    if caller.kind == "federated":
+        return Principal(arn=caller.arn, account=caller.account, unique_id=f"{caller.account}:{caller.federation.name}")
     return Principal(arn=f"arn:aws:iam::{caller.account}:root", account=caller.account, unique_id=caller.account)
 
 
@@ -51,6 +54,11 @@ def context_of(model: Model, caller: Caller) -> dict[str, list[str]]:
             ctx["aws:sourceidentity"] = [s.source_identity]
     elif caller.kind == "service":
         ctx["aws:principalservicename"] = [caller.service]
+    elif caller.kind == "federated":
+        # a federated user session (GetFederationToken): reference_policies_condition-keys.html
+        ctx.update({"aws:principalarn": [caller.arn], "aws:principalaccount": [caller.account],
+                    "aws:principaltype": ["FederatedUser"],
+                    "aws:userid": [f"{caller.account}:{caller.federation.name}"]})
     elif caller.kind == "anonymous":
         pass  # no principal keys for an unsigned request
     else:
@@ -80,14 +88,23 @@ def policy_sets(model: Model, caller: Caller) -> tuple[PolicySet, PolicySet, Pol
     owner = None
     if caller.kind == "user":
         owner = caller.user
+    elif caller.kind == "federated":
+        # the user's policies, intersected with the session policies passed to GetFederationToken
+        # (https://docs.aws.amazon.com/STS/latest/APIReference/API_GetFederationToken.html)
+        if caller.user is None:
+            from rolecall.targets.reference.policy import NotModelled
+
+            raise NotModelled("the permissions of a federated user of the root user")
+        owner = caller.user
+        session.policies.extend(caller.federation.session_policies)
     elif caller.kind == "session":
         owner = model.account(caller.session.role_account).roles.get(caller.session.role_name.lower())
         session.policies.extend(caller.session.session_policies)
     if owner is not None:
-        kind = "user" if caller.kind == "user" else "role"
+        kind = "role" if caller.kind == "session" else "user"
         identity.policies.extend((f"{kind} {owner.name} inline {n}", p) for n, (_, p) in owner.inline.items())
         identity.policies.extend(_managed(model, owner.managed))
-        if caller.kind == "user":
+        if kind == "user":
             # A user's identity policies include those of its groups
             # (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_groups.html).
             groups = model.account(owner.account).groups
@@ -105,19 +122,25 @@ def policy_sets(model: Model, caller: Caller) -> tuple[PolicySet, PolicySet, Pol
 def decide(model: Model, caller: Caller, action: str, resource: str, *, resource_account: str | None,
            resource_policy: tuple[str, Any] | None = None, extra: dict[str, list[str]] | None = None,
            is_trust: bool = False) -> Decision:
-    if caller.kind in ("admin", "root"):
+    scp = organizations.scp_levels(model, caller)
+    rcp = organizations.rcp_levels(model, caller, action, resource, resource_account)
+    if caller.kind in ("admin", "root") and not (scp or rcp):
         return Decision(True, "allow-administrator")
     ctx = context_of(model, caller)
+    ctx.update(organizations.context_keys(model, caller, resource, resource_account))
     if extra:
         ctx.update(extra)
     request = Request(action=action, resource=resource, principal=principal_of(caller), context=ctx)
+    if caller.kind in ("admin", "root"):
+        # SCPs limit a member account's root user and administrators too; RCPs everyone.
+        return organization_denial(request, scp, rcp, []) or Decision(True, "allow-administrator")
     identity, boundary, session = policy_sets(model, caller)
     resource_set = PolicySet("resource", [resource_policy] if resource_policy and resource_policy[1] else [])
     kind = caller.kind if caller.kind in ("user", "session", "service", "anonymous") else "user"
     principal_account = caller.account if caller.kind != "session" else caller.session.role_account
     return authorize(request, principal_account=principal_account, resource_account=resource_account,
                      identity=identity, boundary=boundary, session=session, resource=resource_set,
-                     is_trust=is_trust, principal_kind=kind)
+                     is_trust=is_trust, principal_kind=kind, scp=scp, rcp=rcp)
 
 
 def require(model: Model, caller: Caller, action: str, resource: str, *, resource_account: str | None,

@@ -14,7 +14,7 @@ Sources:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from rolecall.targets.reference.policy import Policy, Principal, Request, matching_statements
 
@@ -125,11 +125,41 @@ def resource_grant(policies: Iterable[tuple[str, Policy]], request: Request) -> 
     return best
 
 
+def organization_denial(request: Request, scp: Sequence[PolicySet], rcp: Sequence[PolicySet],
+                        trace: list[dict]) -> Decision | None:
+    """What SCPs and RCPs decide before any other policy: an explicit Deny in one is final, and
+    every level from the root to the account must have an SCP that allows (AWS reports both as
+    an explicit deny in a service control policy). None: they let the request through. RCPs
+    only ever deny (RCPFullAWSAccess, attached everywhere, allows).
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-denyallow.html
+    https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_evaluation.html"""
+    scp_allows = []
+    scp_deny = rcp_deny = False
+    for level in scp:
+        allow, deny = _scan(level, request, trace)
+        scp_allows.append(allow)
+        scp_deny |= deny
+    for level in rcp:
+        rcp_deny |= _scan(level, request, trace)[1]
+    if scp_deny:
+        return Decision(False, "deny-explicit-scp", True, trace)
+    if rcp_deny:
+        return Decision(False, "deny-explicit-rcp", True, trace)
+    if not all(scp_allows):
+        return Decision(False, "deny-scp-no-allow", True, trace)
+    return None
+
+
 def authorize(request: Request, *, principal_account: str | None, resource_account: str | None,
               identity: PolicySet, boundary: PolicySet, session: PolicySet, resource: PolicySet,
-              is_trust: bool = False, principal_kind: str = "user") -> Decision:
-    """AWS's decision for one request. principal_kind: user | session | service | anonymous."""
+              is_trust: bool = False, principal_kind: str = "user",
+              scp: Sequence[PolicySet] = (), rcp: Sequence[PolicySet] = ()) -> Decision:
+    """AWS's decision for one request. principal_kind: user | session | service | anonymous.
+    scp, rcp: the SCPs and RCPs that apply, one PolicySet per level from the root down."""
     trace: list[dict] = []
+    denied = organization_denial(request, scp, rcp, trace)
+    if denied is not None:
+        return denied
     id_allow, id_deny = _scan(identity, request, trace)
     b_allow, b_deny = _scan(boundary, request, trace)
     s_allow, s_deny = _scan(session, request, trace)

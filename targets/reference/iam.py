@@ -9,16 +9,17 @@ collected here, so a new action is written in its module and nothing else lists 
   iam_groups.py             groups
   iam_policies.py           managed policies, attaching and detaching them
   iam_instance_profiles.py  instance profiles
+  oidc.py                   OpenID Connect identity providers
   iam_common.py             what they share: quotas, authorization, documents, tags, pages, shapes
 """
 from __future__ import annotations
 
-from rolecall.targets.reference import iam_groups, iam_instance_profiles, iam_policies, iam_roles, iam_users
+from rolecall.targets.reference import iam_groups, iam_instance_profiles, iam_policies, iam_roles, iam_users, oidc
 from rolecall.targets.reference.iam_common import (ACCESS_KEYS_PER_USER, MANAGED_POLICY_MAX, QUOTAS, RECORDED,
                                                    ROLE_INLINE_AGGREGATE_MAX, SLR_DOCS, TRUST_POLICY_MAX,
                                                    USER_INLINE_AGGREGATE_MAX)
 
-MODULES = (iam_roles, iam_users, iam_groups, iam_policies, iam_instance_profiles)
+MODULES = (iam_roles, iam_users, iam_groups, iam_policies, iam_instance_profiles, oidc)
 
 
 def _operations() -> dict:

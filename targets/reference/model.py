@@ -37,6 +37,10 @@ INVALID_TOKEN = {
     "s3": ("InvalidAccessKeyId", 403, "The AWS Access Key Id you provided does not exist in our records."),
 }
 _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+# STS calls that need no AWS credentials (the token is the proof): "Calling AssumeRoleWithWebIdentity
+# does not require the use of AWS security credentials"
+# (https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoleWithWebIdentity.html).
+UNSIGNED_CALLS = frozenset({"AssumeRoleWithWebIdentity"})
 
 
 class AwsError(Exception):
@@ -131,6 +135,20 @@ class Bucket:
 
 
 @dataclass
+class OidcProvider:
+    """An IAM OIDC identity provider: which issuer's tokens the account accepts, for which audiences.
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_providers_create_oidc.html"""
+
+    account: str
+    url: str  # the issuer without https://, as the ARN names it
+    arn: str
+    client_ids: list[str] = field(default_factory=list)
+    thumbprints: list[str] = field(default_factory=list)
+    tags: dict[str, str] = field(default_factory=dict)
+    create_date: dt.datetime = EPOCH
+
+
+@dataclass
 class Account:
     id: str
     users: dict[str, User] = field(default_factory=dict)  # lower-cased name -> user (names are unique without regard to case)
@@ -139,6 +157,7 @@ class Account:
     policies: dict[str, ManagedPolicy] = field(default_factory=dict)  # ARN -> policy
     instance_profiles: dict[str, InstanceProfile] = field(default_factory=dict)
     deletion_tasks: dict[str, str] = field(default_factory=dict)
+    oidc_providers: dict[str, OidcProvider] = field(default_factory=dict)  # ARN -> provider
 
 
 @dataclass
@@ -157,6 +176,7 @@ class Session:
     transitive_tag_keys: frozenset[str] = frozenset()
     source_identity: str | None = None
     by_service: str | None = None
+    web_identity: str | None = None  # the OIDC provider's ARN, for a session from AssumeRoleWithWebIdentity
 
     @property
     def arn(self) -> str:
@@ -168,10 +188,23 @@ class Session:
 
 
 @dataclass
+class Federation:
+    """A federated user session from GetFederationToken: the IAM user (or root) behind it, the
+    name it was given and the session policies passed (none passed: no permissions).
+    https://docs.aws.amazon.com/STS/latest/APIReference/API_GetFederationToken.html"""
+
+    name: str
+    session_policies: list = field(default_factory=list)
+
+    def arn(self, account: str) -> str:
+        return f"arn:aws:sts::{account}:federated-user/{self.name}"
+
+
+@dataclass
 class Caller:
     """Who holds the credentials a request was signed with."""
 
-    kind: str  # admin | root | user | session | service | anonymous
+    kind: str  # admin | root | user | session | service | anonymous | federated
     account: str | None
     user: User | None = None
     session: Session | None = None
@@ -180,6 +213,7 @@ class Caller:
     # principal, with the restrictions of such credentials, until `expires`.
     session_token: bool = False
     expires: dt.datetime | None = None
+    federation: Federation | None = None  # kind "federated": GetFederationToken's session
 
     @property
     def arn(self) -> str:
@@ -191,6 +225,8 @@ class Caller:
             return self.user.arn
         if self.kind == "session":
             return self.session.arn
+        if self.kind == "federated":
+            return self.federation.arn(self.account)
         return self.service or ""
 
 
@@ -203,10 +239,12 @@ class Model:
         self.buckets: dict[str, Bucket] = {}
         self.keys: dict[str, tuple[str, Caller]] = {}  # access key id -> (secret, caller)
         self.key_status: dict[str, str] = {}  # access key id -> Active | Inactive, once updated
+        self.issuers: dict[str, dict] = {}  # OIDC issuer URL -> its JWKS (public keys), as it would publish them
         self.start = start
         self.elapsed = 0.0
         self._ids = itertools.count(1)
         self._time_context: tuple[float, dict[str, list[str]]] | None = None
+        self.organization = None  # an organizations.Organization, once CreateOrganization ran
 
     # ---- clock
     @property
@@ -263,16 +301,23 @@ class Model:
 
     # ---- dispatch
     def call(self, access_key: str, service: str, action: str, params: dict[str, Any]) -> tuple[Any, Decision | None]:
-        from rolecall.targets.reference import iam, s3, sts
+        from rolecall.targets.reference import iam, organizations, s3, sts
 
-        module = {"iam": iam, "sts": sts, "s3": s3}.get(service)
+        if action in UNSIGNED_CALLS and service == "sts" and access_key not in self.keys:
+            access_key = "ANONYMOUS"  # the caller's signature, if any, plays no part
+            self.keys.setdefault(access_key, ("-", Caller("anonymous", None)))
+        module = {"iam": iam, "sts": sts, "s3": s3, "organizations": organizations}.get(service)
         handler: Callable | None = getattr(module, action, None) if module else None
         if handler is None or not getattr(handler, "is_operation", False):
             from rolecall.targets.reference.policy import NotModelled
 
             raise NotModelled(f"the reference model does not implement {service}:{action}")
         caller = self.caller(access_key, service)
-        if caller.kind == "anonymous" and service in ("iam", "sts"):
+        if caller.kind == "federated":
+            from rolecall.targets.reference.federation import federated_user_may_call
+
+            federated_user_may_call(service, action)
+        if caller.kind == "anonymous" and service in ("iam", "sts") and action not in UNSIGNED_CALLS:
             # IAM and STS take no unsigned requests (STS's web-identity and SAML calls aside,
             # which the model does not implement): MissingAuthenticationToken, 403
             # (https://docs.aws.amazon.com/STS/latest/APIReference/CommonErrors.html).
@@ -292,5 +337,5 @@ def operation(fn):
     return fn
 
 
-__all__ = ["AwsError", "Model", "Caller", "Session", "User", "Group", "Role", "Account", "Bucket", "ManagedPolicy",
+__all__ = ["AwsError", "Model", "Caller", "Session", "Federation", "OidcProvider", "User", "Group", "Role", "Account", "Bucket", "ManagedPolicy",
            "InstanceProfile", "operation", "REASONS"]

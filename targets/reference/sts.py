@@ -166,7 +166,7 @@ def GetSessionToken(model: Model, caller: Caller, p: dict):
     session credentials"; the table in
     https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_request.html#stsapi_comparison,
     the message as AWS returns it in https://github.com/aws/aws-sdk-net/issues/1704)."""
-    if caller.kind == "session" or caller.session_token:
+    if caller.kind in ("session", "federated") or caller.session_token:
         raise AwsError("AccessDenied", 403, "Cannot call GetSessionToken with session credentials",
                        reason="deny-session-credentials")
     if caller.kind == "service":
@@ -194,6 +194,10 @@ def GetCallerIdentity(model: Model, caller: Caller, p: dict):
         return {"UserId": s.user_id, "Account": s.role_account, "Arn": s.arn}, None
     if caller.kind in ("root", "admin"):
         return {"UserId": caller.account, "Account": caller.account, "Arn": caller.arn}, None
+    if caller.kind == "federated":
+        # a federated user's id is ACCOUNT:NAME (reference_policies_variables.html#policy-vars-infotouse)
+        return {"UserId": f"{caller.account}:{caller.federation.name}", "Account": caller.account,
+                "Arn": caller.arn}, None
     raise NotModelled("GetCallerIdentity as a service")
 
 
@@ -213,3 +217,7 @@ def GetAccessKeyInfo(model: Model, caller: Caller, p: dict):
     if owner_account is None:
         raise NotModelled("GetAccessKeyInfo for a service's credentials")
     return {"Account": owner_account}, None
+
+
+# Federated access (web identity, federation tokens) lives in its own module.
+from rolecall.targets.reference.federation import AssumeRoleWithWebIdentity, GetFederationToken  # noqa: E402,F401

@@ -23,9 +23,9 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from typing import Callable
 
-from rolecall.targets.reference import (ReferenceTarget, access, evaluation, iam, iam_common, iam_roles, policy,
-                                        policy_conditions, policy_matchers, policy_patterns, policy_validation, s3,
-                                        sts)
+from rolecall.targets.reference import (ReferenceTarget, access, evaluation, federation, iam, iam_common, iam_roles,
+                                        organizations, policy, policy_conditions, policy_matchers, policy_patterns,
+                                        policy_validation, s3, sts)
 from rolecall.targets.reference.evaluation import Decision
 from rolecall.targets.reference.policy_conditions import _Condition
 from rolecall.targets.reference.policy_matchers import _ActionMatcher, _PrincipalMatcher, _ResourceMatcher
@@ -325,6 +325,21 @@ def _bare_account_id_refused():
     return _setattr((policy_validation, "_principal_ok", principal_ok))
 
 
+# ----------------------------------------------------------------------------- web identity
+
+def _token_signature_not_checked():
+    """AssumeRoleWithWebIdentity reads a token's claims without checking its signature: a token
+    signed with another key, forged under the issuer's key id, or unsigned is accepted."""
+    return _setattr((federation, "_signature_ok", lambda model, iss, header, signing_input, signature: True))
+
+
+def _scp_ignored():
+    """SCPs are stored but never evaluated: a member account's principals do what their own
+    policies allow, whatever the SCPs on the account's path deny or fail to allow (the
+    organization is created through the API as usual; RCPs still apply)."""
+    return _setattr((organizations, "scp_levels", lambda model, caller: []))
+
+
 MUTANTS = [
     Mutant("principal-prefix-match", _principal_prefix, _principal_prefix.__doc__, "assume_role_trust_and_identity",
            DOCS + "reference_policies_elements_principal.html"),
@@ -358,6 +373,10 @@ MUTANTS = [
            "lockstep_role_lifecycle", DOCS + "reference_policies_elements_principal.html#principal-accounts"),
     Mutant("tag-session-not-required", _tag_session_not_required, _tag_session_not_required.__doc__,
            "cross_account_assume_role", DOCS + "id_session-tags.html#id_session-tags_permissions-required"),
+    Mutant("token-signature-not-checked", _token_signature_not_checked, _token_signature_not_checked.__doc__,
+           "web_identity_tokens_and_trust", federation.WEB_IDENTITY),
+    Mutant("scp-ignored", _scp_ignored, _scp_ignored.__doc__, "organization_policies_cap_access",
+           "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_evaluation.html"),
 ]
 BY_NAME = {m.name: m for m in MUTANTS}
 
