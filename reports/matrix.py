@@ -4,7 +4,8 @@ One summary per product-version (`summaries/moto-5.2.5-auth.json`: the findings 
 and which properties it tested), kept across runs; from all of them, a table of each finding on
 each product-version (present, absent, not tested), the changes between consecutive versions of
 one product line (a finding appears, or disappears), and the page, CSV and JSON that show them.
-Nothing here runs a target: the replays that confirm a change are the spine's (rolecall.matrix).
+The table and the replays that confirm a change are the spine's (rolecall.matrix); this module
+reads and writes files.
 Nothing here deletes a file of the history folder: it is the user's data.
 """
 from __future__ import annotations
@@ -16,34 +17,17 @@ import json
 import re
 from pathlib import Path
 
+from rolecall.matrix import (ABSENT, APPEARS, DISAPPEARS, NOT_TESTED, PRESENT, PRESENT_REPLAY, line_of,  # noqa: F401
+                             product_string, version_key)
 from rolecall.scenario import write_atomic
 
 SUMMARY_FORMAT = "rolecall/matrix-summary@1"
 MATRIX_FORMAT = "rolecall/matrix@1"
 SUMMARIES = "summaries"
-PRESENT, ABSENT, NOT_TESTED = "present", "absent", "not tested"
-PRESENT_REPLAY = "present (replay)"  # the search did not meet it there, a replay of its scenario did
-APPEARS, DISAPPEARS = "appears", "disappears"
 
 
 class HistoryError(ValueError):
     """A history folder rolecall cannot use as it is: one line naming the file."""
-
-
-def product_string(product: str, version: str, mode: str = "") -> str:
-    """`moto-5.2.5`, `moto-5.2.5-auth`, `localstack-2026.3.0-host`; a product without a version is its name."""
-    parts = [p for p in (product, version, mode) if p]
-    return re.sub(r"[^A-Za-z0-9._+-]+", "_", "-".join(parts))
-
-
-def version_key(version: str) -> tuple:
-    """Orders versions as releases follow each other: 5.0.28 < 5.1.0 < 5.2.5 < 2026.3.0 (numbers as
-    numbers; a pre-release tag such as `rc1` before the release it leads to)."""
-    key = []
-    for part in re.split(r"[.\-+_]", version):
-        for num, text in re.findall(r"(\d+)|([A-Za-z]+)", part):
-            key.append((1, int(num), "") if num else (0, 0, text.lower()))
-    return tuple(key) + ((2, 0, ""),)  # a release after its pre-releases: 1.0 > 1.0rc1
 
 
 # ----------------------------------------------------------------------------- history folder
@@ -79,89 +63,23 @@ def write_summary(folder: Path, summary: dict) -> Path:
                         json.dumps(summary, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
 
 
-def summary_of(product: tuple[str, str, str], spec: str, data: dict, run: dict) -> dict:
-    """A product-version's summary from one run's report records (reports.records.build)."""
+def summary_of(product: tuple[str, str, str], spec: str, result, data: dict, *, max_examples: int | None = None) -> dict:
+    """A product-version's summary from one run (a RunResult) and its report records (reports.records.build).
+    A property counts as tested where its cell searched (it agreed or diverged; not where it errored,
+    or could run too few steps)."""
     name, version, mode = product
-    tested = sorted({c["property"] for c in data["cells"] if c.get("examples", 0) > 0})
+    tested = sorted({c["property"] for c in data["cells"] if c["verdict"] in ("agree", "diverge")})
     findings = [{k: f.get(k) for k in ("id", "behaviour", "title", "direction", "rule", "source", "how", "feature",
                                         "properties", "calls", "step", "call", "expected", "observed", "scenario")}
                 | {"divergences": len(f["divergences"])} for f in data["findings"]]
+    run = {"run_id": result.run_id, "started": result.started, "finished": result.finished,
+           "profile": result.profile, "seed": result.seed, "strictness": result.strictness, "oracle": result.oracle,
+           "max_examples": max_examples, "properties": sorted({c["property"] for c in data["cells"]}),
+           "errors": {c["property"]: c["error"] for c in data["cells"] if c.get("error")}}
     return {"format": SUMMARY_FORMAT, "product": product_string(name, version, mode), "name": name,
             "version": version, "mode": mode, "target": spec, "run": run, "tested": tested,
             "examples": sum(c.get("examples", 0) for c in data["cells"]),
             "divergences": len(data["divergences"]), "findings": sorted(findings, key=lambda f: f["id"])}
-
-
-# ----------------------------------------------------------------------------- the table
-
-def line_of(summary: dict) -> str:
-    """The product line a product-version belongs to: its versions are compared with each other."""
-    return "-".join(p for p in (summary["name"], summary.get("mode", "")) if p)
-
-
-def ordered(history: dict[str, dict]) -> list[str]:
-    """Product strings by line, then by version."""
-    return sorted(history, key=lambda p: (line_of(history[p]), version_key(history[p].get("version", ""))))
-
-
-def status(summary: dict, finding: dict, replayed: dict | None = None) -> str:
-    """present / absent / not tested: tested means one of the properties that found it ran there.
-    Absent by the search but reproduced by a replay of its scenario: present (replay)."""
-    if any(f["id"] == finding["id"] for f in summary["findings"]):
-        return PRESENT
-    if (replayed or {}).get("result") == "reproduced":
-        return PRESENT_REPLAY
-    return ABSENT if set(finding.get("properties") or ()) & set(summary.get("tested", ())) else NOT_TESTED
-
-
-def is_present(st: str) -> bool:
-    return st in (PRESENT, PRESENT_REPLAY)
-
-
-def table(history: dict[str, dict], replays: dict[tuple[str, str], dict] | None = None) -> dict:
-    """{"products", "lines", "findings": [{id, behaviour, ..., "cells": {product: status}}], "changes"}.
-    `replays` (finding, product) -> what a replay of the finding's scenario showed there. A row keeps
-    each search's smallest scenario, by product (for replays)."""
-    replays = replays or {}
-    products = ordered(history)
-    rows: dict[str, dict] = {}
-    for p in products:
-        for f in history[p]["findings"]:
-            row = rows.setdefault(f["id"], {k: f.get(k) for k in ("id", "behaviour", "direction", "rule", "source")}
-                                  | {"properties": set(), "scenarios": {}})
-            row["properties"] |= set(f.get("properties") or ())
-            row["scenarios"][p] = f["scenario"]
-    for row in rows.values():
-        row["properties"] = sorted(row["properties"])
-        row["cells"] = {p: status(history[p], row, replays.get((row["id"], p))) for p in products}
-        row["replays"] = {p: replays[(row["id"], p)] for p in products if (row["id"], p) in replays}
-    changes = []
-    lines: dict[str, list[str]] = {}
-    for p in products:
-        lines.setdefault(line_of(history[p]), []).append(p)
-    for line, versions in lines.items():
-        for row in rows.values():
-            tested = [p for p in versions if row["cells"][p] != NOT_TESTED]
-            for before, after in zip(tested, tested[1:]):
-                a, b = is_present(row["cells"][before]), is_present(row["cells"][after])
-                if a != b:
-                    changes.append({"finding": row["id"], "behaviour": row["behaviour"], "line": line,
-                                    "from": before, "to": after, "change": APPEARS if b else DISAPPEARS,
-                                    "replay": {side: replays.get((row["id"], p))
-                                               for side, p in (("from", before), ("to", after))}})
-    ordered_rows = sorted(rows.values(), key=lambda r: (-sum(is_present(v) for v in r["cells"].values()),
-                                                        r["behaviour"] or "", r["id"]))
-    return {"products": products, "lines": lines, "findings": ordered_rows, "changes": changes}
-
-
-def replay_scenario(row: dict, product: str, history: dict[str, dict]) -> tuple[str, dict]:
-    """The scenario a finding is replayed with on a product-version: the one the search found on the
-    earliest version of the same product line that has it (one scenario for both sides of a change),
-    else on the first product-version that has it. Returns (where it was found, the scenario)."""
-    found = [p for p in ordered(history) if p in row["scenarios"]]
-    same = [p for p in found if line_of(history[p]) == line_of(history[product])]
-    where = (same or found)[0]
-    return where, row["scenarios"][where]
 
 
 # ----------------------------------------------------------------------------- output
@@ -301,18 +219,6 @@ def write_outputs(folder: Path, doc: dict) -> dict[str, Path]:
         "csv": write_atomic(folder / "matrix.csv", to_csv(doc)),
         "html": write_atomic(folder / "index.html", to_html(doc)),
     }
-
-
-def previous_replays(doc: dict | None, history: dict[str, dict]) -> dict[tuple[str, str], dict]:
-    """The replays an earlier matrix made that still hold: the same run on the product-version, the
-    same scenario (found by the same run). A replay that could not run is made again."""
-    out = {}
-    for r in (doc or {}).get("replays", []):
-        p, origin = r.get("product"), r.get("scenario_from")
-        if p in history and origin in history and r.get("result") != "not replayed" and \
-                r.get("run_id") == history[p]["run"]["run_id"] and r.get("scenario_run") == history[origin]["run"]["run_id"]:
-            out[(r["finding"], p)] = {k: v for k, v in r.items() if k not in ("finding", "product")}
-    return out
 
 
 def read_previous(folder: Path) -> dict | None:

@@ -9,6 +9,7 @@ history folder and the table are reports.matrix's; this module runs targets.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -20,12 +21,13 @@ from rolecall.findings import explain
 from rolecall.outcome import TargetUnavailable
 from rolecall.pool import TargetPool
 from rolecall.property import Property
-from rolecall.reports import matrix as history_
-from rolecall.reports.records import build
 from rolecall.scenario import ScenarioError, from_dict
 from rolecall.session import RunResult
 from rolecall.session import run as run_suite
 
+PRESENT, ABSENT, NOT_TESTED = "present", "absent", "not tested"
+PRESENT_REPLAY = "present (replay)"  # the search did not meet it there, a replay of its scenario did
+APPEARS, DISAPPEARS = "appears", "disappears"
 REPLAY_PROPERTY = "matrix replay"
 # what a replay of a finding's scenario on one product-version shows
 REPRODUCED = "reproduced"  # it diverges, and the divergence's cause is the finding
@@ -38,12 +40,12 @@ UNAVAILABLE = "not replayed"
 
 @dataclass
 class ProductRun:
-    """One target spec's run: the product-version it ran, its summary (None when it could not run)."""
+    """One target spec's run and the product-version it ran: (product, version, mode), None when
+    the target could not be opened. `error` says why the run cannot stand for that product-version."""
 
     spec: str
-    product: str | None
-    summary: dict | None
-    result: RunResult | None
+    product: tuple[str, str, str] | None
+    result: RunResult
     error: str | None = None
 
 
@@ -57,8 +59,9 @@ def run_product(spec: str, properties: list[Property], *, oracle: str = "referen
                 profile: Profile = PROFILES["ci"], strictness: str = "code", seed: int | None = None,
                 max_examples: int | None = None, options: dict[str, Any] | None = None,
                 listener: Listener = ignore) -> ProductRun:
-    """Run every property on one target spec (one process, one server) and summarise it. A run that
-    lost its target, or was interrupted, has no summary: a partial run would call findings absent."""
+    """Run every property on one target spec (one process, one server), naming the product-version
+    from the open target before the first cell. A run that lost its target, tested nothing, or was
+    interrupted has an `error`: a partial run would call findings absent."""
     seen: dict[str, tuple] = {}
 
     def name_it(pool: TargetPool, emit) -> None:
@@ -72,20 +75,112 @@ def run_product(spec: str, properties: list[Property], *, oracle: str = "referen
                        before_cells=name_it)
     if interrupts.requested():
         result.interrupted = True
-    product = seen.get("product")
-    error = (result.target_errors.get(spec) or next(iter(result.target_errors.values()), None)
-             or next((c.error for c in result.cells if c.error), None))
+    error = next(iter(result.target_errors.values()), None)
     if result.interrupted:
         error = "interrupted"
-    if product is None or error or not any(c.examples for c in result.cells):
-        return ProductRun(spec, history_.product_string(*product) if product else None, None, result,
-                          error or "nothing was tested")
-    data = build(result)
-    run = {"run_id": result.run_id, "started": result.started, "finished": result.finished,
-           "profile": result.profile, "seed": result.seed, "strictness": strictness, "oracle": oracle,
-           "max_examples": max_examples, "properties": [p.name for p in properties]}
-    summary = history_.summary_of(product, spec, data, run)
-    return ProductRun(spec, summary["product"], summary, result)
+    elif error is None and not any(c.examples for c in result.cells):
+        error = "nothing was tested"
+    return ProductRun(spec, seen.get("product"), result, error)
+
+
+# ----------------------------------------------------------------------------- names and the table
+
+def product_string(product: str, version: str, mode: str = "") -> str:
+    """`moto-5.2.5`, `moto-5.2.5-auth`, `localstack-2026.3.0-host`; a product without a version is its name."""
+    parts = [p for p in (product, version, mode) if p]
+    return re.sub(r"[^A-Za-z0-9._+-]+", "_", "-".join(parts))
+
+
+def version_key(version: str) -> tuple:
+    """Orders versions as releases follow each other: 5.0.28 < 5.1.0 < 5.2.5 < 2026.3.0 (numbers as
+    numbers; a pre-release tag such as `rc1` before the release it leads to)."""
+    key = []
+    for part in re.split(r"[.\-+_]", version):
+        for num, text in re.findall(r"(\d+)|([A-Za-z]+)", part):
+            key.append((1, int(num), "") if num else (0, 0, text.lower()))
+    return tuple(key) + ((2, 0, ""),)  # a release after its pre-releases: 1.0 > 1.0rc1
+
+
+def line_of(summary: dict) -> str:
+    """The product line a product-version belongs to: its versions are compared with each other."""
+    return "-".join(p for p in (summary["name"], summary.get("mode", "")) if p)
+
+
+def ordered(history: dict[str, dict]) -> list[str]:
+    """Product strings by line, then by version."""
+    return sorted(history, key=lambda p: (line_of(history[p]), version_key(history[p].get("version", ""))))
+
+
+def status(summary: dict, finding: dict, replayed: dict | None = None) -> str:
+    """present / absent / not tested: tested means one of the properties that found it ran there.
+    Absent by the search but reproduced by a replay of its scenario: present (replay)."""
+    if any(f["id"] == finding["id"] for f in summary["findings"]):
+        return PRESENT
+    if (replayed or {}).get("result") == "reproduced":
+        return PRESENT_REPLAY
+    return ABSENT if set(finding.get("properties") or ()) & set(summary.get("tested", ())) else NOT_TESTED
+
+
+def is_present(st: str) -> bool:
+    return st in (PRESENT, PRESENT_REPLAY)
+
+
+def table(history: dict[str, dict], replays: dict[tuple[str, str], dict] | None = None) -> dict:
+    """{"products", "lines", "findings": [{id, behaviour, ..., "cells": {product: status}}], "changes"}.
+    `replays` (finding, product) -> what a replay of the finding's scenario showed there. A row keeps
+    each search's smallest scenario, by product (for replays)."""
+    replays = replays or {}
+    products = ordered(history)
+    rows: dict[str, dict] = {}
+    for p in products:
+        for f in history[p]["findings"]:
+            row = rows.setdefault(f["id"], {k: f.get(k) for k in ("id", "behaviour", "direction", "rule", "source")}
+                                  | {"properties": set(), "scenarios": {}})
+            row["properties"] |= set(f.get("properties") or ())
+            row["scenarios"][p] = f["scenario"]
+    for row in rows.values():
+        row["properties"] = sorted(row["properties"])
+        row["cells"] = {p: status(history[p], row, replays.get((row["id"], p))) for p in products}
+        row["replays"] = {p: replays[(row["id"], p)] for p in products if (row["id"], p) in replays}
+    changes = []
+    lines: dict[str, list[str]] = {}
+    for p in products:
+        lines.setdefault(line_of(history[p]), []).append(p)
+    for line, versions in lines.items():
+        for row in rows.values():
+            tested = [p for p in versions if row["cells"][p] != NOT_TESTED]
+            for before, after in zip(tested, tested[1:]):
+                a, b = is_present(row["cells"][before]), is_present(row["cells"][after])
+                if a != b:
+                    changes.append({"finding": row["id"], "behaviour": row["behaviour"], "line": line,
+                                    "from": before, "to": after, "change": APPEARS if b else DISAPPEARS,
+                                    "replay": {side: replays.get((row["id"], p))
+                                               for side, p in (("from", before), ("to", after))}})
+    ordered_rows = sorted(rows.values(), key=lambda r: (-sum(is_present(v) for v in r["cells"].values()),
+                                                        r["behaviour"] or "", r["id"]))
+    return {"products": products, "lines": lines, "findings": ordered_rows, "changes": changes}
+
+
+def replay_scenario(row: dict, product: str, history: dict[str, dict]) -> tuple[str, dict]:
+    """The scenario a finding is replayed with on a product-version: the one the search found on the
+    earliest version of the same product line that has it (one scenario for both sides of a change),
+    else on the first product-version that has it. Returns (where it was found, the scenario)."""
+    found = [p for p in ordered(history) if p in row["scenarios"]]
+    same = [p for p in found if line_of(history[p]) == line_of(history[product])]
+    where = (same or found)[0]
+    return where, row["scenarios"][where]
+
+
+def previous_replays(doc: dict | None, history: dict[str, dict]) -> dict[tuple[str, str], dict]:
+    """The replays an earlier matrix made that still hold: the same run on the product-version, the
+    same scenario (found by the same run). A replay that could not run is made again."""
+    out = {}
+    for r in (doc or {}).get("replays", []):
+        p, origin = r.get("product"), r.get("scenario_from")
+        if p in history and origin in history and r.get("result") != "not replayed" and \
+                r.get("run_id") == history[p]["run"]["run_id"] and r.get("scenario_run") == history[origin]["run"]["run_id"]:
+            out[(r["finding"], p)] = {k: v for k, v in r.items() if k not in ("finding", "product")}
+    return out
 
 
 # ----------------------------------------------------------------------------- replays
@@ -117,7 +212,7 @@ def confirmed(change: dict) -> bool | None:
     """The version that has the finding reproduces it; the other does not (it agrees, or diverges
     for another cause). None when a side could not be replayed."""
     rp = change.get("replay") or {}
-    have, lack = (rp.get("to"), rp.get("from")) if change["change"] == history_.APPEARS else \
+    have, lack = (rp.get("to"), rp.get("from")) if change["change"] == APPEARS else \
         (rp.get("from"), rp.get("to"))
     if not have or not lack or {have["result"], lack["result"]} & {UNAVAILABLE, STALE, NO_WORLD}:
         return None
@@ -133,15 +228,15 @@ def settle(history: dict[str, dict], *, oracle: str = "reference", strictness: s
     between a version that reproduces the finding and one that does not. Replays run product-version
     by product-version, each target opened once a round; `between` runs after each (stopping its
     server). Replays an earlier matrix made of the same runs are reused."""
-    replays = history_.previous_replays(previous, history)
+    replays = previous_replays(previous, history)
     while True:
-        tab = history_.table(history, replays)
+        tab = table(history, replays)
         rows = {r["id"]: r for r in tab["findings"]}
         need: dict[str, dict[str, tuple[str, dict]]] = {}
         for change in tab["changes"]:
             for side in ("from", "to"):
                 product = change[side]
-                origin, scenario = history_.replay_scenario(rows[change["finding"]], product, history)
+                origin, scenario = replay_scenario(rows[change["finding"]], product, history)
                 old = replays.get((change["finding"], product))
                 if old is None or old.get("scenario_from") != origin:
                     need.setdefault(product, {})[change["finding"]] = (origin, scenario)
@@ -170,7 +265,7 @@ def _replay_on(product: str, spec: str, jobs: dict[str, tuple[str, dict]], *, or
     with TargetPool(options) as pool:
         try:
             target, ref = pool.get(spec), pool.get(oracle)
-            now = history_.product_string(*product_of(target))
+            now = product_string(*product_of(target))
             if now != product:
                 raise TargetUnavailable(f"{spec} runs {now} now, not {product}")
         except TargetUnavailable as exc:

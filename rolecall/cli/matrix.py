@@ -17,6 +17,7 @@ from rolecall.matrix import run_product, settle
 from rolecall.paths import unwritable
 from rolecall.reports import matrix as history_
 from rolecall.reports.progress import Progress
+from rolecall.reports.records import build
 from rolecall.targets import LOCAL_DEFAULT, UnknownTarget, _factory
 from rolecall.targets.served import stop_shared
 
@@ -82,18 +83,20 @@ def matrix(targets, history, oracle, profile, properties, features, strictness, 
         if done.error == "interrupted":
             click.echo("rolecall: interrupted", err=True)
             sys.exit(EXIT_INTERRUPTED)
-        if done.summary is None:
+        product = history_.product_string(*done.product) if done.product else None
+        if done.error or product is None:
             failed.append(spec)
-            click.echo(f"rolecall: error: {spec}: {done.error}; "
-                       f"{'its summary ' + done.product + ' is left as it was' if done.product else 'no summary'}",
+            click.echo(f"rolecall: error: {spec}: {done.error or 'could not be opened'}; "
+                       + (f"the summary of {product} is left as it was" if product else "no summary written"),
                        err=True)
             continue
-        if done.product in known and known[done.product]["target"] != spec:
-            click.echo(f"{spec}: replaces the summary of {done.product} made by {known[done.product]['target']}")
-        path = history_.write_summary(history, done.summary)
-        known[done.product] = done.summary
-        click.echo(f"{spec}: {done.product}: {len(done.summary['findings'])} findings, "
-                   f"{done.summary['divergences']} divergences, {done.summary['examples']} examples -> {path}")
+        summary = history_.summary_of(done.product, spec, done.result, build(done.result), max_examples=max_examples)
+        if product in known and known[product]["target"] != spec:
+            click.echo(f"{spec}: replaces the summary of {product} made by {known[product]['target']}")
+        path = history_.write_summary(history, summary)
+        known[product] = summary
+        click.echo(f"{spec}: {product}: {len(summary['findings'])} findings, {summary['divergences']} divergences, "
+                   f"{summary['examples']} examples -> {path}")
 
     with Progress(0) as bar:
         tab = settle(known, oracle=oracle, strictness=strictness, options=options, previous=previous,
