@@ -204,8 +204,8 @@ def replay(scenario: dict, finding_id: str, target, oracle, strictness: str = "c
     cause = explain(div, target, oracle, enforcement=enforcement_of(target, oracle), strictness=strictness,
                     budget=target.explain_replays)
     if cause.id == finding_id:
-        return {"result": REPRODUCED, "finding": cause.id, "step": diff.step_id}
-    return {"result": OTHER, "finding": cause.id, "step": diff.step_id, "detail": f"{cause.id} {cause.title}"}
+        return {"result": REPRODUCED, "cause": cause.id, "step": diff.step_id}
+    return {"result": OTHER, "cause": cause.id, "step": diff.step_id, "detail": f"{cause.id} {cause.title}"}
 
 
 def confirmed(change: dict) -> bool | None:

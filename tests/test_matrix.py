@@ -33,8 +33,9 @@ def rolecall(cwd: Path, *args, timeout=600):
 
 def builds_matrix(cwd: Path, history: Path, *versions: str):
     targets = [a for v in versions for a in ("--target", f"matrix_builds:{v}")]
+    # a small seeded search: it misses findings on some versions, which the replays find there
     return rolecall(cwd, "matrix", *targets, "--property", "policy_evaluation", "--profile", "ci",
-                    "--history", history)
+                    "--max-examples", "10", "--history", history)
 
 
 # ----------------------------------------------------------------------------- the table (pure)
@@ -122,10 +123,15 @@ def test_matrix_over_three_versions_confirms_each_change_by_replay_and_keeps_his
     doc = json.loads((history / "matrix.json").read_text())
     assert [p["product"] for p in doc["products"]] == ["emulator-1.0", "emulator-2.0", "emulator-3.0"]
     row = {f["behaviour"]: f for f in doc["findings"]}
-    assert row[ACTION_CASE]["cells"] == {"emulator-1.0": "present", "emulator-2.0": "present",
-                                         "emulator-3.0": "absent"}
+    present = {"present", "present (replay)"}
+    assert row[ACTION_CASE]["cells"]["emulator-1.0"] in present
+    assert row[ACTION_CASE]["cells"]["emulator-2.0"] in present
+    assert row[ACTION_CASE]["cells"]["emulator-3.0"] == "absent"
     assert row[NOT_ACTION]["cells"]["emulator-1.0"] == "absent"
-    assert row[NOT_ACTION]["cells"]["emulator-3.0"] == "present"
+    assert row[NOT_ACTION]["cells"]["emulator-2.0"] in present
+    assert row[NOT_ACTION]["cells"]["emulator-3.0"] in present
+    # the search alone missed a finding somewhere; the replays put it where it is
+    assert "present (replay)" in {c for r in row.values() for c in r["cells"].values()}
     changes = {(c["behaviour"], c["change"]): c for c in doc["changes"]}
     assert set(changes) == {(ACTION_CASE, "disappears"), (NOT_ACTION, "appears")}
     gone = changes[(ACTION_CASE, "disappears")]
@@ -138,7 +144,7 @@ def test_matrix_over_three_versions_confirms_each_change_by_replay_and_keeps_his
 
     with open(history / "matrix.csv", newline="") as f:
         rows = {r["behaviour"]: r for r in csv.DictReader(f)}
-    assert rows[ACTION_CASE]["emulator-3.0"] == "absent" and rows[ACTION_CASE]["emulator-1.0"] == "present"
+    assert rows[ACTION_CASE]["emulator-3.0"] == "absent" and rows[ACTION_CASE]["emulator-1.0"] in present
     page = (history / "index.html").read_text()
     assert ACTION_CASE in page and "disappears" in page and "emulator-2.0" in page
 
@@ -153,10 +159,11 @@ def test_matrix_over_three_versions_confirms_each_change_by_replay_and_keeps_his
     assert [p["product"] for p in doc2["products"]] == ["emulator-1.0", "emulator-2.0", "emulator-3.0"]
     assert {(c["behaviour"], c["change"], c["confirmed"]) for c in doc2["changes"]} == \
         {(ACTION_CASE, "disappears", True), (NOT_ACTION, "appears", True)}
-    # a replay whose version and scenario did not run again is reused: on 2.0, the Action-case
-    # scenario (found on 1.0) is not replayed again; NotAction's (found on 3.0, which ran again) is
-    assert "emulator-2.0: replaying 2 finding scenario(s)" in first.stdout + first.stderr
-    assert "emulator-2.0: replaying 1 finding scenario(s)" in again.stdout + again.stderr
+    # replays are kept while the runs they replayed are: the table again, with no run, replays nothing
+    table_only = rolecall(tmp_path, "matrix", "--no-run", "--history", history)
+    assert table_only.returncode == 0, table_only.stdout + table_only.stderr
+    assert "replaying" not in table_only.stdout + table_only.stderr
+    assert json.loads((history / "matrix.json").read_text())["changes"] == doc2["changes"]
 
 
 @pytest.mark.slow
