@@ -17,8 +17,7 @@ import json
 import re
 from pathlib import Path
 
-from rolecall.matrix import (ABSENT, APPEARS, DISAPPEARS, NOT_TESTED, PRESENT, PRESENT_REPLAY, line_of,  # noqa: F401
-                             product_string, version_key)
+from rolecall.matrix import ABSENT, NOT_TESTED, PRESENT, PRESENT_REPLAY, line_of, product_string
 from rolecall.scenario import write_atomic
 
 SUMMARY_FORMAT = "rolecall/matrix-summary@1"

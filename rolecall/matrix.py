@@ -116,7 +116,7 @@ def status(summary: dict, finding: dict, replayed: dict | None = None) -> str:
     Absent by the search but reproduced by a replay of its scenario: present (replay)."""
     if any(f["id"] == finding["id"] for f in summary["findings"]):
         return PRESENT
-    if (replayed or {}).get("result") == "reproduced":
+    if (replayed or {}).get("result") == REPRODUCED:
         return PRESENT_REPLAY
     return ABSENT if set(finding.get("properties") or ()) & set(summary.get("tested", ())) else NOT_TESTED
 

@@ -13,7 +13,7 @@ from rolecall.cli.common import (EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, STRICTNE
                                  progress_listener, target_options)
 from rolecall.conformance import select
 from rolecall.engine import PROFILES
-from rolecall.matrix import run_product, settle
+from rolecall.matrix import product_string, run_product, settle
 from rolecall.paths import unwritable
 from rolecall.reports import matrix as history_
 from rolecall.reports.progress import Progress
@@ -83,7 +83,7 @@ def matrix(targets, history, oracle, profile, properties, features, strictness, 
         if done.error == "interrupted":
             click.echo("rolecall: interrupted", err=True)
             sys.exit(EXIT_INTERRUPTED)
-        product = history_.product_string(*done.product) if done.product else None
+        product = product_string(*done.product) if done.product else None
         if done.error or product is None:
             failed.append(spec)
             click.echo(f"rolecall: error: {spec}: {done.error or 'could not be opened'}; "
