@@ -104,7 +104,7 @@ class ServedTarget(Boto3Target):
             return
         try:
             if self._given:
-                self.server_class(version=self.version).wait_healthy(self._given, timeout=15)
+                self._health = self.server_class(version=self.version).wait_healthy(self._given, timeout=15)
                 self.endpoint_url = self._given.rstrip("/")
             else:
                 self.endpoint_url = self.server().start()
@@ -112,9 +112,11 @@ class ServedTarget(Boto3Target):
             raise TargetUnavailable(f"{self.name}: {exc}") from None
 
     def product_version(self) -> tuple[str, str, str]:
-        """The version the server's venv holds; a server given by URL is taken at its spec's version."""
+        """The version the server's venv holds; a server given by URL, the version its health
+        document states (LocalStack's does), else its spec's."""
         if self._given:
-            return self.server_class.product, self.version, self.mode
+            stated = (getattr(self, "_health", None) or {}).get("version")
+            return self.server_class.product, str(stated or self.version), self.mode
         try:
             return self.server_class.product, self.server().installed_version(), self.mode
         except ServerUnavailable as exc:

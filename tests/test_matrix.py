@@ -214,3 +214,18 @@ def test_the_matrix_takes_its_grid_and_history_folder_from_the_settings(tmp_path
     defaults = settings.default_map(settings.load(path, {"ROLECALL_PROFILE": "dev"}))["matrix"]
     assert defaults == {"targets": ["moto@5.1.0", "moto"], "history": tmp_path / "history", "profile": "dev"}
     assert settings.load(path, {"ROLECALL_MATRIX_DIR": "/elsewhere"})["matrix-dir"] == Path("/elsewhere")
+
+
+@pytest.mark.fast
+def test_targets_name_the_product_version_they_run():
+    from importlib.metadata import version
+
+    from rolecall.targets.localstack import localstack
+    from rolecall.targets.moto import moto, moto_auth
+
+    assert moto().product_version() == ("moto", version("moto"), "")
+    assert moto_auth().product_version() == ("moto", version("moto"), "auth")
+    given = localstack(endpoint="http://127.0.0.1:9")  # a server given by URL: nothing is started
+    assert given.product_version() == ("localstack", "4.14.0", "host")
+    given._health = {"version": "4.14.1"}  # what its health document said when it was opened
+    assert given.product_version() == ("localstack", "4.14.1", "host")
