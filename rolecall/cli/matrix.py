@@ -42,8 +42,10 @@ from rolecall.targets.served import stop_shared
 @click.option("--no-run", is_flag=True, help="Run nothing: rebuild the table from the history (and replay changes).")
 def matrix(targets, history, oracle, profile, properties, features, strictness, seed, max_examples,
            localstack_endpoint, target_option_pairs, no_run) -> None:
-    """Run each target in turn, keep its summary under HISTORY/summaries/<product-version>.json, and
-    write HISTORY/index.html, matrix.csv and matrix.json: each finding on each product-version
+    """Findings x product-versions: run targets in turn, keep their history, table the changes.
+
+    Each target's summary goes to HISTORY/summaries/<product-version>.json; from all of them
+    HISTORY/index.html, matrix.csv and matrix.json show each finding on each product-version
     (present, absent, not tested), where it appears and disappears between versions of one product,
     each such change replayed on both versions. Re-running one target replaces only its summary.
 
