@@ -229,3 +229,27 @@ def test_targets_name_the_product_version_they_run():
     assert given.product_version() == ("localstack", "4.14.0", "host")
     given._health = {"version": "4.14.1"}  # what its health document said when it was opened
     assert given.product_version() == ("localstack", "4.14.1", "host")
+
+
+@pytest.mark.fast
+def test_a_change_is_confirmed_only_when_the_version_with_the_finding_reproduces_it_and_the_other_does_not():
+    def change(kind, before, after):
+        return {"change": kind, "replay": {"from": {"result": before}, "to": {"result": after}}}
+
+    assert mx.confirmed(change(mx.APPEARS, mx.AGREES, mx.REPRODUCED)) is True
+    assert mx.confirmed(change(mx.DISAPPEARS, mx.REPRODUCED, mx.OTHER)) is True  # gone, another bug in its place
+    assert mx.confirmed(change(mx.APPEARS, mx.REPRODUCED, mx.REPRODUCED)) is False  # there before: the search missed it
+    assert mx.confirmed(change(mx.DISAPPEARS, mx.AGREES, mx.AGREES)) is False
+    assert mx.confirmed(change(mx.APPEARS, mx.UNAVAILABLE, mx.REPRODUCED)) is None  # not replayed is no verdict
+
+
+@pytest.mark.fast
+def test_a_replay_is_reused_only_while_both_runs_it_depends_on_are_the_same():
+    history = _history(_summary("moto", "1", [], run_id="a"), _summary("moto", "2", ["F-a"], run_id="b"))
+    kept = {"format": m.MATRIX_FORMAT, "replays": [
+        {"finding": "F-a", "product": "moto-1", "result": "agrees", "run_id": "a", "scenario_from": "moto-2",
+         "scenario_run": "b"}]}
+    assert mx.previous_replays(kept, history) == {("F-a", "moto-1"): {"result": "agrees", "run_id": "a",
+                                                                      "scenario_from": "moto-2", "scenario_run": "b"}}
+    history["moto-2"]["run"]["run_id"] = "b2"  # the scenario's version ran again: its scenario may differ
+    assert mx.previous_replays(kept, history) == {}
