@@ -109,7 +109,7 @@ def matrix(targets, history, oracle, profile, properties, features, strictness, 
         rp = change.get("replay") or {}
         verdict = {True: "confirmed", False: "NOT confirmed", None: "not replayed"}[change.get("confirmed")]
         click.echo(f"{change['finding']} {change['change']} {change['from']} -> {change['to']}: {verdict} "
-                   f"(replay: {rp.get('from', {}).get('result')} / {rp.get('to', {}).get('result')}) "
+                   f"(replay: {(rp.get('from') or {}).get('result')} / {(rp.get('to') or {}).get('result')}) "
                    f"{change['behaviour']}")
     click.echo(f"matrix: {len(doc['findings'])} findings x {len(doc['products'])} product-versions, "
                f"{len(doc['changes'])} changes: {paths['html']}")
