@@ -7,6 +7,7 @@ variables, then command-line flags; each wins over the one before.
     strictness = "code"                  # ROLECALL_STRICTNESS                --strictness
     baseline = "baselines"               # ROLECALL_BASELINE                  --baseline
     report-dir = "reports"               # ROLECALL_REPORT_DIR                --report-dir
+    matrix-dir = "matrix"                # ROLECALL_MATRIX_DIR                rolecall matrix --history
 
 Paths in the file are relative to the file's folder. A setting that is misspelt or has a
 wrong value is one line naming the file (or variable) and exit 2, before any work.
@@ -28,13 +29,14 @@ PROFILES = ("ci", "dev", "explore", "replay")
 STRICTNESS = ("decision", "code", "result", "message")
 #: setting -> its environment variable
 ENV = {"targets": "ROLECALL_TARGETS", "profile": "ROLECALL_PROFILE", "strictness": "ROLECALL_STRICTNESS",
-       "baseline": "ROLECALL_BASELINE", "report-dir": "ROLECALL_REPORT_DIR"}
+       "baseline": "ROLECALL_BASELINE", "report-dir": "ROLECALL_REPORT_DIR", "matrix-dir": "ROLECALL_MATRIX_DIR"}
 #: setting -> the commands and option names (click's parameter names) it is the default of
-OPTIONS = {"targets": {"run": "targets", "explore": "targets"},
-           "profile": {"run": "profile"},
-           "strictness": {"run": "strictness", "explore": "strictness"},
+OPTIONS = {"targets": {"run": "targets", "explore": "targets", "matrix": "targets"},
+           "profile": {"run": "profile", "matrix": "profile"},
+           "strictness": {"run": "strictness", "explore": "strictness", "matrix": "strictness"},
            "baseline": {"run": "baseline"},
-           "report-dir": {"run": "report_dir", "explore": "report_dir"}}
+           "report-dir": {"run": "report_dir", "explore": "report_dir"},
+           "matrix-dir": {"matrix": "history"}}
 
 
 class SettingsError(ValueError):
@@ -63,7 +65,7 @@ def _check(name: str, value: Any, where: str, base: Path | None) -> Any:
     choices = {"profile": PROFILES, "strictness": STRICTNESS}.get(name)
     if choices and value not in choices:
         raise SettingsError(f"{where}: {name} is one of {', '.join(choices)}, got {value!r}")
-    if name in ("baseline", "report-dir"):
+    if name in ("baseline", "report-dir", "matrix-dir"):
         path = Path(value)
         return path if base is None or path.is_absolute() else base / path
     return value

@@ -160,6 +160,12 @@ class Target(abc.ABC):
     def call(self, credentials: Credentials, service: str, action: str, params: Mapping[str, Any]) -> CallResult:
         """Make one API call; raise CallFailed for an AWS error, Unsupported when it cannot."""
 
+    def product_version(self) -> tuple[str, str, str] | None:
+        """(product, version, mode) of the emulator this target runs, read from the running product
+        (e.g. ("moto", "5.2.5", "auth")); None when it has no versions to tell apart. Called after
+        open(). `rolecall matrix` names a product-version by it: moto-5.2.5-auth."""
+        return None
+
     def begin(self, names: Names) -> None:
         """A scenario is about to run in these accounts."""
 

@@ -74,6 +74,11 @@ def one_line(text: str, limit: int = 400) -> str:
     return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
+def last_line_of(text: str) -> str:
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    return one_line(lines[-1], 200) if lines else "(empty)"
+
+
 def last_line(path: Path | None) -> str:
     if path is None:
         return ""
@@ -466,6 +471,23 @@ class EmulatorServer:
     # ---- the rest is the same for every product
     def ensure_venv(self) -> Path:
         return ensure_venv(self.product, self.version, self.requirements(), self.import_check(), self.python)
+
+    def installed_version(self) -> str:
+        """The version of the product's distribution its venv holds, asked of the venv's own Python
+        (the code the server runs), e.g. "2026.3.0" for `localstack-core[runtime]==2026.3.0`."""
+        import re
+
+        dist = re.split(r"[\[=<>!~ ;]", self.requirements()[0], maxsplit=1)[0]
+        python = self.ensure_venv()
+        try:
+            out = subprocess.run([str(python), "-c", f"from importlib.metadata import version; print(version({dist!r}))"],
+                                 capture_output=True, text=True, timeout=60)
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise ServerUnavailable(f"{self.label} {self.version}: cannot ask its venv for {dist}'s version: {exc}") from None
+        if out.returncode != 0 or not out.stdout.strip():
+            raise ServerUnavailable(f"{self.label} {self.version}: its venv does not know {dist}'s version: "
+                                    f"{last_line_of(out.stderr)}")
+        return out.stdout.strip()
 
     def install_info(self) -> dict | None:
         return read_marker(venv_dir(self.product, self.version))

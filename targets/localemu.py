@@ -88,6 +88,7 @@ class LocalEmuTarget(ServedTarget):
     # IAM Policy Enforcement, https://github.com/localemu/localemu); it also says cross-account
     # calls "are currently treated as same-account"
     authorization = ENFORCED
+    mode = "auth"  # IAM_ENFORCEMENT=1
     # a LocalStack fork: it builds every AWS managed policy in each new account too
     # (localemu/aws/patches.py, load_aws_managed_policies), so it gets LocalStack 4.x's share
     budget_scale = 0.1

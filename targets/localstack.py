@@ -50,6 +50,7 @@ class LocalStackTarget(ServedTarget):
     # LocalStack community does not enforce IAM (enforcement is a LocalStack Pro feature:
     # https://docs.localstack.cloud/aws/capabilities/security-testing/iam-policy-enforcement/)
     authorization = NOT_ENFORCED
+    mode = "host"  # the product string says how it ran: localstack-4.14.0-host
 
     def __init__(self, endpoint: str | None = None, version: str | None = None) -> None:
         # ROLECALL_LOCALSTACK_ENDPOINT names a server of the default version only

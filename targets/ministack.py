@@ -73,6 +73,7 @@ class MiniStackAuthTarget(MiniStackTarget):
     server_settings = {"AUTH": "true"}
     # "To enforce IAM, start MiniStack with `AUTH=true`" (README, same page)
     authorization = ENFORCED
+    mode = "auth"
 
 
 def ministack(version: str | None = None) -> MiniStackTarget:

@@ -57,6 +57,11 @@ class MotoTarget(Boto3Target):
             self._clients.clear()
             self._session = None
 
+    def product_version(self) -> tuple[str, str, str]:
+        from importlib.metadata import version
+
+        return "moto", version("moto"), "auth" if self.enforce_iam else ""
+
     def begin(self, names) -> None:
         self._runs += 1
         if self._runs % RESET_EVERY == 0 and self._mock is not None:

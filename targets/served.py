@@ -38,6 +38,16 @@ def shared_server(server_class: type[EmulatorServer], version: str | None = None
         return _shared[key]
 
 
+def stop_shared() -> None:
+    """Stop every server this process started (each is started again on its next use): a caller that
+    runs servers one after another (`rolecall matrix`) keeps one running at a time."""
+    with _shared_lock:
+        servers = list(_shared.values())
+    for server in servers:
+        server.stop()
+        server.port = None
+
+
 def resident_mb(pid: int) -> float:
     """A process's resident memory in MiB (Linux /proc; 0 where it cannot be read)."""
     try:
@@ -59,6 +69,8 @@ class ServedTarget(Boto3Target):
     #: an environment variable naming a running server to use instead of starting one
     endpoint_env: str | None = None
     max_rss_env = ""
+    #: how the product runs for this target, in its product string: "host", "auth", or ""
+    mode = ""
 
     def __init__(self, endpoint: str | None = None, version: str | None = None) -> None:
         super().__init__()
@@ -92,10 +104,21 @@ class ServedTarget(Boto3Target):
             return
         try:
             if self._given:
-                self.server_class(version=self.version).wait_healthy(self._given, timeout=15)
+                self._health = self.server_class(version=self.version).wait_healthy(self._given, timeout=15)
                 self.endpoint_url = self._given.rstrip("/")
             else:
                 self.endpoint_url = self.server().start()
+        except ServerUnavailable as exc:
+            raise TargetUnavailable(f"{self.name}: {exc}") from None
+
+    def product_version(self) -> tuple[str, str, str]:
+        """The version the server's venv holds; a server given by URL, the version its health
+        document states (LocalStack's does), else its spec's."""
+        if self._given:
+            stated = (getattr(self, "_health", None) or {}).get("version")
+            return self.server_class.product, str(stated or self.version), self.mode
+        try:
+            return self.server_class.product, self.server().installed_version(), self.mode
         except ServerUnavailable as exc:
             raise TargetUnavailable(f"{self.name}: {exc}") from None
 

@@ -11,7 +11,7 @@ import sys
 import click
 
 from rolecall import interrupts, settings
-from rolecall.cli import aws, explore, reports, replay, run
+from rolecall.cli import aws, explore, matrix, reports, replay, run
 from rolecall.cli.common import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, UserError
 from rolecall.scenario import ScenarioError
 
@@ -26,11 +26,13 @@ def cli() -> None:
         rolecall run
     Replay scenario files on one target:
         rolecall replay scenarios/*.json --target moto
+    Findings across versions (history in matrix/):
+        rolecall matrix --target moto@5.1.0 --target moto
     """
 
 
 for _command in (run.run, replay.replay, explore.explore, reports.findings_cmd, reports.compare_cmd, reports.explain_cmd,
-                 reports.baseline, aws.aws_group):
+                 reports.baseline, matrix.matrix, aws.aws_group):
     cli.add_command(_command)
 
 
