@@ -115,6 +115,8 @@ class Principal:
     service: str | None = None
     federated: str | None = None
     canonical_user: str | None = None
+    #: an IAM user or role with a permissions boundary (see `matching_statements`)
+    bounded: bool = False
 
 
 @dataclass
@@ -626,13 +628,17 @@ class _Condition:
         if not values:
             # Missing key: false, except IfExists (true) and the negated operators (true);
             # ForAllValues is true and ForAnyValue false on a missing or empty key
-            # (condition_operators.html "Important"; multi-value-conditions.html).
-            if self.if_exists:
-                return True
+            # (condition_operators.html "Important"; multi-value-conditions.html), and a set
+            # operator decides before IfExists: AWS denies under an Allow with
+            # ForAnyValue:StringEqualsIfExists on an absent key (a real-AWS report,
+            # https://repost.aws/questions/QU9HFmDzP0QGuU-fd7rS6B7w; iam-simulate agrees;
+            # docs/decisions.md 26).
             if self.set_op == "all":
                 return True
             if self.set_op == "any":
                 return False
+            if self.if_exists:
+                return True
             return self.negated
         m = self.matcher
         want = not self.negated  # a negated operator holds for a value that matches no policy value (NOR)
@@ -736,7 +742,12 @@ def matching_statements(policy: Policy, request: Request) -> list[Statement]:
             elif hit is not True:
                 continue
         p = st._principal
-        if p is not None and p.match(request.principal) is st.not_principal:
+        if p is not None and p.match(request.principal) is st.not_principal and not (
+                st.not_principal and st.effect == "Deny" and request.principal is not None
+                and request.principal.bounded):
+            # A Deny with NotPrincipal "will always deny any IAM principal that has a permissions
+            # boundary policy attached, regardless of the values specified in the NotPrincipal
+            # element" (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html).
             continue
         if st.conditions:
             ok = True
