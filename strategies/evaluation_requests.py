@@ -63,7 +63,7 @@ def _condition_values(draw, key: str) -> list[str]:
         return [pick(draw, (A, B))]
     if k == "aws:principalarn":
         return [pick(draw, (f"arn:aws:iam::{A}:*", _user_arn(A, "alice"), role_arn(A), f"arn:aws:iam::{B}:*",
-                            f"arn:aws:iam::*:user/b*"))]
+                            "arn:aws:iam::*:user/b*"))]
     if k == "aws:username":
         return [pick(draw, ("alice", "bob", "a*", "ALICE"))]
     if k == "aws:principaltype":
@@ -120,7 +120,7 @@ _IDENTITY_ACTIONS = ("s3:GetObject", "s3:*", ["s3:Get*", "s3:List*"], "sts:Assum
                      "sts:Assume*")
 _IDENTITY_RESOURCES = ("*", f"arn:aws:s3:::{BUCKET}/*", f"arn:aws:s3:::{BUCKET}",
                        f"arn:aws:s3:::{BUCKET}/home/${{aws:username}}/*", "arn:aws:iam::*:role/team/*",
-                       TARGET_ROLE, f"arn:aws:s3:::data-?/*", f"arn:aws:s3:::{BUCKET}/home/${{aws:PrincipalTag/team}}/*",
+                       TARGET_ROLE, "arn:aws:s3:::data-?/*", f"arn:aws:s3:::{BUCKET}/home/${{aws:PrincipalTag/team}}/*",
                        f"arn:aws:s3:::{BUCKET}/x/*", "arn:aws:iam::111111111111:role/*")
 
 
