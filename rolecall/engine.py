@@ -278,11 +278,11 @@ def explore(prop: Property, target: Target, oracle: Target, *, profile: Profile 
 
 def replay(prop: Property, scenarios: Iterable[Scenario], target: Target, oracle: Target, *,
            strictness: str = "code", holds: Callable[[Scenario, Run], bool] | None = None,
-           on_example: Callable[[Cell], None] | None = None) -> Cell:
+           reduce_found: bool = True, on_example: Callable[[Cell], None] | None = None) -> Cell:
     """A fixed list of scenarios (a committed corpus) compared like search examples, each once, in
-    order; the first scenario of each divergence id is then reduced, confirmed and explained as the
-    search's are. `holds(scenario, expected)` False skips a scenario on which the oracle itself
-    fails (counted as a setup error: it says nothing about the target)."""
+    order; the first scenario of each divergence id is then reduced (unless not `reduce_found`),
+    confirmed and explained as the search's are. `holds(scenario, expected)` False skips a scenario
+    on which the oracle itself fails (counted as a setup error: it says nothing about the target)."""
     cell = Cell(prop.name, prop.behaviour, target.name)
     started = time.perf_counter()
     for scenario in scenarios:
@@ -302,7 +302,7 @@ def replay(prop: Property, scenarios: Iterable[Scenario], target: Target, oracle
             cell.agreeing += 1
         elif div.id not in cell.divergences:
             cell.divergences[div.id] = Confirmed(div, False, 0, expected, observed)
-    _settle(prop, cell, target, oracle, strictness)
+    _settle(prop, cell, target, oracle, strictness, reduce_found=reduce_found)
     cell.seconds = time.perf_counter() - started
     return cell
 
@@ -321,13 +321,17 @@ def _count(cell: Cell, expected: Run, observed: Run) -> None:
     cell.steps += len(observed.outcomes)
 
 
-def _settle(prop: Property, cell: Cell, target: Target, oracle: Target, strictness: str) -> None:
+def _settle(prop: Property, cell: Cell, target: Target, oracle: Target, strictness: str, *,
+            reduce_found: bool = True) -> None:
     """Reduce, confirm and explain every divergence a cell found."""
     for div_id, record in list(cell.divergences.items()):
         try:
             if cell.error:
                 raise TargetUnavailable(cell.error)
-            reduce(prop, record, target, oracle, strictness)
+            if reduce_found:
+                reduce(prop, record, target, oracle, strictness)
+            else:
+                record.reproduced = 1  # the replay itself was its first reproduction
             confirm(prop, record, target, oracle, strictness)
             if record.confirmed:
                 record.cause = explain(record.divergence, target, oracle, enforcement=enforcement_of(target, oracle),
