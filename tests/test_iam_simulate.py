@@ -112,6 +112,7 @@ def test_every_known_disagreement_is_a_numbered_decision() -> None:
         f"must name the same disagreements: code {sorted(KNOWN)}, docs {sorted(documented())}")
 
 
+@pytest.mark.slow
 def test_reference_and_iam_simulate_agree_on_random_requests(simulate) -> None:
     """Every disagreement on the seeded requests is a documented one; iam-simulate decides most
     requests (it refuses some policies it considers invalid) and both allow and deny occur."""
