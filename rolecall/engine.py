@@ -14,7 +14,7 @@ import unittest
 import weakref
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed as hseed, settings
 from hypothesis.errors import Unsatisfiable
@@ -216,16 +216,7 @@ def explore(prop: Property, target: Target, oracle: Target, *, profile: Profile 
             from hypothesis import reject
 
             reject()  # the strategy made a world AWS would refuse: not a valid case
-        cell.examples += 1
-        if observed.setup_error is not None:
-            cell.setup_errors += 1
-        for o in expected.outcomes:
-            if o.reason:
-                cell.coverage[o.reason] += 1
-            if o.outcome in (OK, ERROR):
-                cell.decisions["allowed" if o.outcome == OK else "denied"] += 1
-        cell.unsupported_steps += sum(o.outcome == UNSUPPORTED for o in observed.outcomes)
-        cell.steps += len(observed.outcomes)
+        _count(cell, expected, observed)
         if on_example:
             on_example(cell)
         if div is None:
@@ -282,11 +273,67 @@ def explore(prop: Property, target: Target, oracle: Target, *, profile: Profile 
                     raise
         if generate and len(cell.divergences) == found_before and round_no > 0:
             break  # a round found nothing new: the budget is better spent elsewhere
+    _settle(prop, cell, target, oracle, strictness)
+    cell.seconds = time.perf_counter() - started
+    return cell
+
+
+def replay(prop: Property, scenarios: Iterable[Scenario], target: Target, oracle: Target, *,
+           strictness: str = "code", holds: Callable[[Scenario, Run], bool] | None = None,
+           reduce_found: bool = True, on_example: Callable[[Cell], None] | None = None) -> Cell:
+    """A fixed list of scenarios (a committed corpus) compared like search examples, each once, in
+    order; the first scenario of each divergence id is then reduced (unless not `reduce_found`),
+    confirmed and explained as the search's are. `holds(scenario, expected)` False skips a scenario
+    on which the oracle itself fails (counted as a setup error: it says nothing about the target)."""
+    cell = Cell(prop.name, prop.behaviour, target.name)
+    started = time.perf_counter()
+    for scenario in scenarios:
+        try:
+            expected, observed, div = compare_once(prop, scenario, target, oracle, strictness)
+        except TargetUnavailable as exc:
+            cell.error = str(exc)
+            break
+        if expected.setup_error is not None or (holds is not None and not holds(scenario, expected)):
+            cell.examples += 1
+            cell.setup_errors += 1
+            continue
+        _count(cell, expected, observed)
+        if on_example:
+            on_example(cell)
+        if div is None:
+            cell.agreeing += 1
+        elif div.id not in cell.divergences:
+            cell.divergences[div.id] = Confirmed(div, False, 0, expected, observed)
+    _settle(prop, cell, target, oracle, strictness, reduce_found=reduce_found)
+    cell.seconds = time.perf_counter() - started
+    return cell
+
+
+def _count(cell: Cell, expected: Run, observed: Run) -> None:
+    """One compared example into its cell's tallies."""
+    cell.examples += 1
+    if observed.setup_error is not None:
+        cell.setup_errors += 1
+    for o in expected.outcomes:
+        if o.reason:
+            cell.coverage[o.reason] += 1
+        if o.outcome in (OK, ERROR):
+            cell.decisions["allowed" if o.outcome == OK else "denied"] += 1
+    cell.unsupported_steps += sum(o.outcome == UNSUPPORTED for o in observed.outcomes)
+    cell.steps += len(observed.outcomes)
+
+
+def _settle(prop: Property, cell: Cell, target: Target, oracle: Target, strictness: str, *,
+            reduce_found: bool = True) -> None:
+    """Reduce, confirm and explain every divergence a cell found."""
     for div_id, record in list(cell.divergences.items()):
         try:
             if cell.error:
                 raise TargetUnavailable(cell.error)
-            reduce(prop, record, target, oracle, strictness)
+            if reduce_found:
+                reduce(prop, record, target, oracle, strictness)
+            else:
+                record.reproduced = 1  # the replay itself was its first reproduction
             confirm(prop, record, target, oracle, strictness)
             if record.confirmed:
                 record.cause = explain(record.divergence, target, oracle, enforcement=enforcement_of(target, oracle),
@@ -299,8 +346,6 @@ def explore(prop: Property, target: Target, oracle: Target, *, profile: Profile 
             continue
         if not record.confirmed:
             cell.flaky[div_id] = cell.divergences.pop(div_id).divergence
-    cell.seconds = time.perf_counter() - started
-    return cell
 
 
 class _NoWallClock:

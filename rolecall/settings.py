@@ -8,6 +8,8 @@ variables, then command-line flags; each wins over the one before.
     baseline = "baselines"               # ROLECALL_BASELINE                  --baseline
     report-dir = "reports"               # ROLECALL_REPORT_DIR                --report-dir
     matrix-dir = "matrix"                # ROLECALL_MATRIX_DIR                rolecall matrix --history
+    corpus = ["scenarios"]               # ROLECALL_CORPUS=scenarios,more     --corpus   (run)
+    corpus = "off"                       # ROLECALL_CORPUS=off                --no-corpus
 
 Paths in the file are relative to the file's folder. A setting that is misspelt or has a
 wrong value is one line naming the file (or variable) and exit 2, before any work.
@@ -29,14 +31,16 @@ PROFILES = ("ci", "dev", "explore", "replay")
 STRICTNESS = ("decision", "code", "result", "message")
 #: setting -> its environment variable
 ENV = {"targets": "ROLECALL_TARGETS", "profile": "ROLECALL_PROFILE", "strictness": "ROLECALL_STRICTNESS",
-       "baseline": "ROLECALL_BASELINE", "report-dir": "ROLECALL_REPORT_DIR", "matrix-dir": "ROLECALL_MATRIX_DIR"}
+       "baseline": "ROLECALL_BASELINE", "report-dir": "ROLECALL_REPORT_DIR", "matrix-dir": "ROLECALL_MATRIX_DIR",
+       "corpus": "ROLECALL_CORPUS"}
 #: setting -> the commands and option names (click's parameter names) it is the default of
 OPTIONS = {"targets": {"run": "targets", "explore": "targets", "matrix": "targets"},
            "profile": {"run": "profile", "matrix": "profile"},
            "strictness": {"run": "strictness", "explore": "strictness", "matrix": "strictness"},
            "baseline": {"run": "baseline"},
            "report-dir": {"run": "report_dir", "explore": "report_dir"},
-           "matrix-dir": {"matrix": "history"}}
+           "matrix-dir": {"matrix": "history"},
+           "corpus": {"run": "corpus"}}  # "off": the run's no_corpus instead
 
 
 class SettingsError(ValueError):
@@ -60,6 +64,15 @@ def _check(name: str, value: Any, where: str, base: Path | None) -> Any:
         if not (isinstance(value, list) and value and all(isinstance(t, str) and t for t in value)):
             raise SettingsError(f"{where}: targets is a list of target names, got {value!r}")
         return value
+    if name == "corpus":
+        # folders of scenario files the run replays first, or "off"
+        if value == "off":
+            return []
+        if isinstance(value, str):
+            value = [t.strip() for t in value.split(",") if t.strip()]
+        if not (isinstance(value, list) and value and all(isinstance(t, str) and t for t in value)):
+            raise SettingsError(f"{where}: corpus is a list of folders or \"off\", got {value!r}")
+        return [Path(v) if base is None or Path(v).is_absolute() else base / v for v in value]
     if not isinstance(value, str) or not value:
         raise SettingsError(f"{where}: {name} is a string, got {value!r}")
     choices = {"profile": PROFILES, "strictness": STRICTNESS}.get(name)
@@ -101,5 +114,8 @@ def default_map(settings: dict[str, Any]) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for name, value in settings.items():
         for command, option in OPTIONS[name].items():
+            if name == "corpus" and not value:
+                out.setdefault(command, {})["no_corpus"] = True
+                continue
             out.setdefault(command, {})[option] = value
     return out

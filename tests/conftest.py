@@ -6,6 +6,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# `rolecall run` replays the whole committed corpus on every target before its search (tens of
+# seconds per target). The tests of other parts run it with the replay off; the corpus replay's
+# own tests (tests/quality/test_corpus_replay.py) turn it back on.
+os.environ.setdefault("ROLECALL_CORPUS", "off")
 ROLECALL = [sys.executable, "-m", "rolecall.cli"]
 
 

@@ -23,7 +23,7 @@ FOLDERS = {"rolecall": "rolecall", "targets": "rolecall.targets", "strategies": 
            "conformance": "rolecall.conformance", "reports": "rolecall.reports"}
 #: modules of rolecall/ above the core
 SPINE = {"rolecall.engine", "rolecall.findings", "rolecall.pool", "rolecall.spine", "rolecall.lanes",
-         "rolecall.session", "rolecall.ledger", "rolecall.matrix"}
+         "rolecall.session", "rolecall.ledger", "rolecall.matrix", "rolecall.corpus"}
 FRONT = {"rolecall.cli", "rolecall.pytest_plugin"}
 
 

@@ -71,3 +71,23 @@ def test_a_misspelt_setting_stops_rolecall_before_any_work(run_rolecall, tmp_pat
     assert lines[0] == (f"rolecall: error: {tmp_path / 'pyproject.toml'}: [tool.rolecall] unknown setting "
                         "'report_dir' (did you mean 'report-dir'?)")
     assert os.listdir(tmp_path) == ["pyproject.toml"]
+
+
+@pytest.mark.fast
+def test_the_corpus_setting_names_folders_or_turns_the_replay_off(tmp_path):
+    path = _pyproject(tmp_path, 'corpus = ["mine", "/abs/theirs"]\n')
+    assert settings.load(path, {}) == {"corpus": [tmp_path / "mine", Path("/abs/theirs")]}
+    assert settings.default_map(settings.load(path, {}))["run"] == {"corpus": [tmp_path / "mine", Path("/abs/theirs")]}
+    off = _pyproject(tmp_path, 'corpus = "off"\n')
+    assert settings.default_map(settings.load(off, {}))["run"] == {"no_corpus": True}
+    assert settings.default_map(settings.load(path, {"ROLECALL_CORPUS": "off"}))["run"] == {"no_corpus": True}
+    bad = _pyproject(tmp_path, "corpus = 3\n")
+    with pytest.raises(settings.SettingsError, match='corpus is a list of folders or "off", got 3'):
+        settings.load(bad, {})
+
+
+def test_a_missing_corpus_folder_is_one_line_and_exit_2(run_rolecall, tmp_path):
+    p = run_rolecall("run", "--target", "moto", "--corpus", str(tmp_path / "nowhere"), "--report-dir",
+                     str(tmp_path / "r"))
+    assert p.returncode == 2 and "Traceback" not in p.stderr, p.stderr
+    assert p.stderr.strip() == f"rolecall: error: {tmp_path / 'nowhere'}: no such corpus folder"

@@ -11,6 +11,7 @@ from rolecall import interrupts
 from rolecall.cli.common import (EXIT_ERROR, EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK, STRICTNESS, TARGET_OPTION_HELP,
                                  WORKERS, UserError, progress_listener, target_options)
 from rolecall.conformance import select
+from rolecall.corpus import default_folders, load_corpus, replay_corpus
 from rolecall.engine import PROFILES
 from rolecall.events import Note
 from rolecall.ledger import Baseline, LedgerError, add_replays, replay_baseline
@@ -20,6 +21,7 @@ from rolecall.reports import write_report
 from rolecall.reports.progress import Progress
 from rolecall.reports.records import build
 from rolecall.reports.terminal import print_summary
+from rolecall.scenario import ScenarioError
 from rolecall.session import run as run_suite
 from rolecall.targets import LOCAL_DEFAULT, UnknownTarget, _factory
 
@@ -37,6 +39,10 @@ from rolecall.targets import LOCAL_DEFAULT, UnknownTarget, _factory
 @click.option("--seed", type=int, help="Seed for the search (default: the profile's).")
 @click.option("--max-examples", type=click.IntRange(1, 100000), help="Examples per property and round.")
 @click.option("--report-dir", type=click.Path(path_type=Path), default=Path("reports"), show_default=True)
+@click.option("--corpus", "corpus", multiple=True, type=click.Path(path_type=Path), metavar="FOLDER",
+              help="Replay the scenario files under FOLDER on every target before the search (repeat for "
+                   "several). Default: rolecall's committed corpora (scenarios/).")
+@click.option("--no-corpus", is_flag=True, help="Do not replay any scenario corpus before the search.")
 @click.option("--baseline", type=click.Path(path_type=Path), help="Gate against this baseline folder.")
 @click.option("--strict", is_flag=True, help="With --baseline: a finding whose pinned scenario agrees now (fixed) fails.")
 @click.option("--localstack-endpoint", metavar="URL", help="Use a running LocalStack instead of starting one.")
@@ -44,10 +50,12 @@ from rolecall.targets import LOCAL_DEFAULT, UnknownTarget, _factory
 @click.option("--workers", type=WORKERS, default="auto", show_default=True,
               help="Worker processes running targets side by side (auto: one per CPU; 1: one after another).")
 @click.option("-v", "--verbose", is_flag=True, help="Also print the property matrix, every divergence and the coverage.")
-def run(targets, oracle, profile, properties, features, strictness, seed, max_examples, report_dir, baseline,
-        strict, localstack_endpoint, target_option_pairs, workers, verbose) -> None:
+def run(targets, oracle, profile, properties, features, strictness, seed, max_examples, report_dir, corpus,
+        no_corpus, baseline, strict, localstack_endpoint, target_option_pairs, workers, verbose) -> None:
     """Search every property on each target for divergences from the oracle; write a report.
 
+    First the committed scenario corpora are replayed on each target (--no-corpus: not); their
+    divergences become findings like the search's.
     Prints the findings (one line per target behaviour that differs from AWS). With --baseline,
     each accepted finding's pinned scenario and the scenarios its target passed are replayed
     first, then the search runs (without the local example database); exit 1 only for new
@@ -75,8 +83,32 @@ def run(targets, oracle, profile, properties, features, strictness, seed, max_ex
         except LedgerError as exc:
             raise UserError(str(exc)) from None
 
+    scenarios = []
+    if corpus and no_corpus and click.get_current_context().get_parameter_source("no_corpus").name != "COMMANDLINE":
+        no_corpus = False  # --corpus on the command line wins over a setting of "off"
+    if not no_corpus:
+        try:
+            scenarios = load_corpus(list(corpus) or default_folders())
+        except ScenarioError as exc:
+            raise UserError(str(exc)) from None
+
     options = target_options(target_option_pairs, [*target_specs, oracle], localstack_endpoint)
     replays = []
+    corpus_cells = []
+
+    def corpus_replays(pool, emit) -> None:
+        """Every committed scenario on every target, before the search."""
+        for spec in target_specs:
+            interrupts.check()
+            emit(Note(f"{spec}: replaying the corpus ({len(scenarios)} scenario files)"))
+            try:
+                cell = replay_corpus(scenarios, pool.get(spec), pool.get(oracle), strictness=strictness)
+            except TargetUnavailable as exc:
+                emit(Note(f"{spec}: corpus replay skipped: {exc}"))
+                continue
+            corpus_cells.append(cell)
+            emit(Note(f"{spec}: corpus replayed in {cell.seconds:.0f}s: {cell.agreeing} agree, "
+                      f"{len(cell.divergences)} divergences"))
 
     def pinned_replays(pool, emit) -> None:
         """The gate's first phase: replay each finding's pinned scenario and the scenarios the target
@@ -89,14 +121,21 @@ def run(targets, oracle, profile, properties, features, strictness, seed, max_ex
             except TargetUnavailable as exc:
                 emit(Note(f"{spec}: baseline replay skipped: {exc}"))
 
+    def before_cells(pool, emit) -> None:
+        if gate is not None:
+            pinned_replays(pool, emit)
+        if scenarios:
+            corpus_replays(pool, emit)
+
     with Progress(len(props)) as bar:
         chosen = PROFILES[profile] if gate is None else replace(PROFILES[profile], use_database=False)
         result = run_suite(props, target_specs, oracle_spec=oracle, profile=chosen, strictness=strictness,
                            seed=seed, max_examples=max_examples, target_options=options,
                            listener=progress_listener(bar), workers=workers,
-                           before_cells=pinned_replays if gate is not None else None)
+                           before_cells=before_cells if gate is not None or scenarios else None)
     if interrupts.requested():  # it came after the last safe point: the report still says so
         result.interrupted = True
+    result.cells[:0] = corpus_cells  # replayed first; reported and gated like the search's cells
     verdicts = None
     if gate is not None:
         add_replays(result, replays)

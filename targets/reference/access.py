@@ -7,6 +7,7 @@ for IAM users; aws:userid of a session is ROLE-ID:session-name).
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from rolecall.targets.reference import organizations
@@ -135,6 +136,10 @@ def decide(model: Model, caller: Caller, action: str, resource: str, *, resource
         # SCPs limit a member account's root user and administrators too; RCPs everyone.
         return organization_denial(request, scp, rcp, []) or Decision(True, "allow-administrator")
     identity, boundary, session = policy_sets(model, caller)
+    principal = principal_of(caller)
+    if principal is not None and boundary.present:
+        principal = replace(principal, bounded=True)
+    request = Request(action=action, resource=resource, principal=principal, context=ctx)
     resource_set = PolicySet("resource", [resource_policy] if resource_policy and resource_policy[1] else [])
     kind = caller.kind if caller.kind in ("user", "session", "service", "anonymous") else "user"
     principal_account = caller.account if caller.kind != "session" else caller.session.role_account

@@ -15,7 +15,7 @@ collected here, so a new action is written in its module and nothing else lists 
 from __future__ import annotations
 
 from rolecall.targets.reference import iam_groups, iam_instance_profiles, iam_policies, iam_roles, iam_users, oidc
-from rolecall.targets.reference.iam_common import (ACCESS_KEYS_PER_USER, MANAGED_POLICY_MAX, QUOTAS, RECORDED,
+from rolecall.targets.reference.iam_common import (ACCESS_KEYS_PER_USER, authorize_missing, MANAGED_POLICY_MAX, QUOTAS, RECORDED,
                                                    ROLE_INLINE_AGGREGATE_MAX, SLR_DOCS, TRUST_POLICY_MAX,
                                                    USER_INLINE_AGGREGATE_MAX)
 
@@ -36,5 +36,5 @@ def _operations() -> dict:
 OPERATIONS = _operations()
 globals().update(OPERATIONS)
 
-__all__ = ["ACCESS_KEYS_PER_USER", "MANAGED_POLICY_MAX", "MODULES", "OPERATIONS", "QUOTAS", "RECORDED",
+__all__ = ["ACCESS_KEYS_PER_USER", "authorize_missing", "MANAGED_POLICY_MAX", "MODULES", "OPERATIONS", "QUOTAS", "RECORDED",
            "ROLE_INLINE_AGGREGATE_MAX", "SLR_DOCS", "TRUST_POLICY_MAX", "USER_INLINE_AGGREGATE_MAX", *OPERATIONS]

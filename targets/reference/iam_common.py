@@ -52,6 +52,39 @@ def _authorize(model: Model, caller: Caller, action: str, resource: str) -> str:
     return acct
 
 
+
+def _named_entity(model: Model, acct: str, action: str, p: dict) -> tuple[str, str, bool] | None:
+    """(kind, name, exists) of the entity an IAM action is authorized on, as its parameters
+    name it; None when the action names none (List* of the account, CreatePolicy, ...)."""
+    if "InstanceProfile" in action and action != "ListInstanceProfilesForRole":
+        kind, name, held = "instance-profile", p.get("InstanceProfileName"), model.account(acct).instance_profiles
+    elif "Group" in action and action != "ListGroupsForUser":
+        kind, name, held = "group", p.get("GroupName"), model.account(acct).groups
+    elif "Role" in action:
+        kind, name, held = "role", p.get("RoleName"), model.account(acct).roles
+    elif "User" in action or "AccessKey" in action:
+        kind, name, held = "user", p.get("UserName"), model.account(acct).users
+    else:
+        return None
+    if not isinstance(name, str) or not name:
+        return None
+    return kind, name, name.lower() in held
+
+
+def authorize_missing(model: Model, caller: Caller, action: str, p: dict) -> None:
+    """A call failed with NoSuchEntity: when it was the entity the action is authorized on that
+    is missing, the caller must still have been allowed the action on it (on the ARN its name
+    gives, without a path), or AWS answers AccessDenied first."""
+    if caller.kind in ("admin", "root"):
+        return
+    acct = _account(model, caller)
+    named = _named_entity(model, acct, action, p)
+    if named is None or named[2]:
+        return  # the entity exists: the handler authorized on it before it found something else missing
+    kind, name, _ = named
+    _authorize(model, caller, action, f"arn:aws:iam::{acct}:{kind}/{name}")
+
+
 def _parse(document: Any, kind: str, *, managed: bool = False):
     if not isinstance(document, str):
         raise AwsError("MalformedPolicyDocument", 400, "This policy contains invalid Json")

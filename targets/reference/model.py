@@ -328,7 +328,15 @@ class Model:
             # (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_request.html#stsapi_comparison;
             # the code as users report it: https://github.com/99designs/aws-vault/issues/15).
             raise AwsError(*INVALID_TOKEN["iam"], reason="deny-session-token-calls-iam")
-        return handler(self, caller, params)
+        try:
+            return handler(self, caller, params)
+        except AwsError as exc:
+            if service == "iam" and exc.code == "NoSuchEntity":
+                # AWS authorizes a request before it acts on it: a caller who may not perform
+                # the action on the entity it names learns AccessDenied, not that the entity
+                # is missing (docs/decisions.md 28).
+                iam.authorize_missing(self, caller, action, params)
+            raise
 
 
 def operation(fn):

@@ -117,7 +117,12 @@ def matching_statements(policy: Policy, request: Request) -> list[Statement]:
             elif hit is not True:
                 continue
         p = st._principal
-        if p is not None and p.match(request.principal) is st.not_principal:
+        if p is not None and p.match(request.principal) is st.not_principal and not (
+                st.not_principal and st.effect == "Deny" and request.principal is not None
+                and request.principal.bounded):
+            # A Deny with NotPrincipal "will always deny any IAM principal that has a permissions
+            # boundary policy attached, regardless of the values specified in the NotPrincipal
+            # element" (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html).
             continue
         if st.conditions:
             ok = True

@@ -231,13 +231,17 @@ class _Condition:
         if not values:
             # Missing key: false, except IfExists (true) and the negated operators (true);
             # ForAllValues is true and ForAnyValue false on a missing or empty key
-            # (condition_operators.html "Important"; multi-value-conditions.html).
-            if self.if_exists:
-                return True
+            # (condition_operators.html "Important"; multi-value-conditions.html), and a set
+            # operator decides before IfExists: AWS denies under an Allow with
+            # ForAnyValue:StringEqualsIfExists on an absent key (a real-AWS report,
+            # https://repost.aws/questions/QU9HFmDzP0QGuU-fd7rS6B7w; iam-simulate agrees;
+            # docs/decisions.md 26).
             if self.set_op == "all":
                 return True
             if self.set_op == "any":
                 return False
+            if self.if_exists:
+                return True
             return self.negated
         m = self.matcher
         want = not self.negated  # a negated operator holds for a value that matches no policy value (NOR)

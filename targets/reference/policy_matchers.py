@@ -28,6 +28,8 @@ class Principal:
     service: str | None = None
     federated: str | None = None
     canonical_user: str | None = None
+    #: an IAM user or role with a permissions boundary (see `matching_statements`)
+    bounded: bool = False
 
 
 @dataclass
