@@ -705,6 +705,14 @@ ALLOWS_AGAINST = {
     "deny-expired-token": "accepts expired temporary credentials",
     "deny-root-cannot-assume": "lets the root user assume a role",
     "deny-session-token-calls-iam": "lets GetSessionToken credentials call IAM without MFA",
+    "deny-explicit-scp": "ignores an explicit Deny in a service control policy (SCP)",
+    "deny-scp-no-allow": "does not require an SCP Allow at every level from the root to the account",
+    "deny-explicit-rcp": "ignores an explicit Deny in a resource control policy (RCP)",
+    "deny-web-identity-invalid": "accepts a web identity token that is not a JWT",
+    "deny-web-identity-no-provider": "accepts a web identity token whose issuer is not an OIDC provider of the account",
+    "deny-web-identity-audience": "accepts a web identity token for an audience the OIDC provider does not list",
+    "deny-web-identity-signature": "accepts a web identity token its issuer did not sign",
+    "deny-web-identity-expired": "accepts an expired web identity token",
 }
 # Rules that are one behaviour of a target: a boundary's Deny and a boundary's missing Allow are
 # both "the boundary", a session policy's likewise.
@@ -733,6 +741,20 @@ REFUSES_AGAINST = {
     "allow-cross-account": "refuses access across accounts that both policies allow",
     "allow-administrator": "refuses an administrator's call",
 }
+
+
+UNRECOGNISED_CREDENTIALS = frozenset({"InvalidAccessKeyId", "InvalidClientTokenId"})
+TEMP_CREDENTIALS_DOC = DOC + "id_credentials_temp_use-resources.html"
+
+
+def _issuing_call(scenario: Scenario, step_id: str) -> str | None:
+    """The STS call whose credentials a step uses, when it uses an earlier step's."""
+    try:
+        caller = scenario.step(step_id).caller
+        earlier = scenario.step(caller)
+    except KeyError:
+        return None
+    return earlier.call if earlier.call.startswith("sts:") else None
 
 
 _VALIDATION = re.compile(r"at '([A-Za-z.]+)' failed to satisfy constraint: Member must (?:not )?(?:have |satisfy )?(\w+)")
@@ -779,6 +801,13 @@ def symptom_cause(div: Divergence, source: str = "") -> Cause:
         phrase = (ALLOWS_AGAINST_CODE.get(e.code or "")
                   or f"allows what AWS refuses with {e.code}" + (f": {_rule_text(rule)}" if _rule_text(rule) else ""))
         return Cause(f"{way}|{service}|{family}", f"{phrase} ({service})", way, rule, src)
+    if way == TOO_STRICT and o.code in UNRECOGNISED_CREDENTIALS:
+        # the target refuses credentials that it issued itself: one behaviour per issuing call
+        issued_by = _issuing_call(div.scenario, div.step_id)
+        if issued_by:
+            return Cause(f"{way}|unrecognised-credentials|{issued_by}",
+                         f"does not recognise the credentials {issued_by} returned", way, rule,
+                         source or TEMP_CREDENTIALS_DOC)
     if way == TOO_STRICT:
         phrase = REFUSES_AGAINST.get(rule) or (
             f"denies {div.call} where AWS answers {e.code}" if e.outcome == ERROR else

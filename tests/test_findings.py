@@ -237,3 +237,23 @@ def test_moto_default_mode_is_one_authorizes_nothing_finding_not_one_per_symptom
     tail = p.stdout[p.stdout.index("findings:"):]
     assert "authorizes nothing" in tail and all(len(line) <= 80 for line in tail.splitlines()), tail
     assert "\x1b[" not in p.stdout  # NO_COLOR
+
+
+@pytest.mark.fast
+def test_organization_rules_are_one_finding_whatever_the_service_and_unknown_credentials_one_per_issuer():
+    def div(call, expected, observed, steps):
+        s = from_dict({"format": "rolecall/scenario@1", "accounts": {"A": {"users": {"bob": {}}}}, "steps": steps})
+        return Divergence(id="RC-x", property="p", target="t", scenario=s, step_id=steps[-1]["id"], call=call,
+                          level="decision", expected=expected, observed=observed, signature="x")
+    scp = Outcome("s", "error", code="AccessDenied", http_status=403, reason="deny-explicit-scp")
+    causes = {symptom_cause(div(c, scp, Outcome("s", "ok"), [{"id": "s", "as": "A:user/bob", "call": c, "params": {}}]))
+              for c in ("s3:ListAllMyBuckets", "sts:GetCallerIdentity")}
+    assert len(causes) == 1 and next(iter(causes)).title == "ignores an explicit Deny in a service control policy (SCP)"
+    # a federated user's credentials the target itself issued, refused by two services: one finding
+    token = {"id": "fed", "as": "A:user/bob", "call": "sts:GetFederationToken", "params": {"Name": "f"}}
+    refused = {symptom_cause(div(c, Outcome("s", "ok"), Outcome("s", "error", code=code, http_status=403),
+                                 [token, {"id": "use", "as": "fed", "call": c, "params": {}}]))
+               for c, code in (("s3:ListAllMyBuckets", "InvalidAccessKeyId"),
+                               ("sts:GetCallerIdentity", "InvalidClientTokenId"))}
+    assert len(refused) == 1, refused
+    assert next(iter(refused)).title == "does not recognise the credentials sts:GetFederationToken returned"
