@@ -91,12 +91,11 @@ class LocalEmuTarget(ServedTarget):
     # a LocalStack fork: it builds every AWS managed policy in each new account too
     # (localemu/aws/patches.py, load_aws_managed_policies), so it gets LocalStack 4.x's share
     budget_scale = 0.1
+    reuse_accounts = True
     minimise_replays = 2
     explain_replays = 6
 
-    def allocate_account(self, logical: str, pinned: str | None) -> str:
-        if pinned:
-            return pinned
+    def fresh_account(self) -> str:
         server = self.server()
         with server.accounts_lock:
             exhausted = server.accounts_used >= POOL

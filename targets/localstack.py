@@ -44,6 +44,8 @@ class LocalStackTarget(ServedTarget):
     # moto), so it gets a tenth of the budget (examples, shrinks): the ci profile then fits
     # its time; `--profile explore` searches LocalStack further.
     budget_scale = 0.1
+    # deleting what a scenario made costs less than a fresh account (account_pool.py)
+    reuse_accounts = True
     # for the same reasons, two minimising replays a divergence instead of forty
     minimise_replays = 2
     explain_replays = 6
@@ -61,6 +63,7 @@ class LocalStackTarget(ServedTarget):
             # (localstack/services/iam/provider.py): an example costs about what it costs moto,
             # a quarter of 4.x's (docs/performance.md), so it searches with half of moto's budget
             self.budget_scale, self.minimise_replays, self.explain_replays = 0.5, 10, 12
+            self.reuse_accounts = False
 
 
 def localstack(endpoint: str | None = None, version: str | None = None) -> LocalStackTarget:
