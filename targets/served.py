@@ -63,6 +63,9 @@ class ServedTarget(Boto3Target):
     #: give scenarios accounts that earlier scenarios used, emptied first (account_pool.py): for
     #: servers whose fresh account costs more than deleting what a scenario made
     reuse_accounts = False
+    #: a lane of a run that is done with its own cells may take this target's: it starts a
+    #: server of its own (two servers for two lanes; seconds to start against minutes of cells)
+    movable = True
 
     def __init__(self, endpoint: str | None = None, version: str | None = None) -> None:
         super().__init__()
