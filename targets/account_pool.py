@@ -8,7 +8,9 @@ requires: keys, inline and attached policies, memberships, then the entities, th
 and buckets) as each account's administrator, and the account goes back to the `AccountPool`.
 An account is reused only when every call made in it is one whose effect `undo` removes and
 every deletion succeeded (or found the thing already gone); otherwise it is retired, never
-used again. tests/test_account_reuse.py runs the same scenarios on fresh and reused accounts
+used again. Service-linked roles are found by their path (the server names them and attaches
+their policies) and deleted as any role; `DeleteServiceLinkedRole` retires the account
+(LocalStack drops the role's policies without detaching them: their attachment counts stay raised). tests/test_account_reuse.py runs the same scenarios on fresh and reused accounts
 and compares every answer.
 """
 from __future__ import annotations
@@ -29,7 +31,7 @@ UNDONE = {
             "AttachGroupPolicy", "DetachGroupPolicy", "AddUserToGroup", "RemoveUserFromGroup", "DeleteGroup",
             "CreateRole", "PutRolePolicy", "DeleteRolePolicy", "AttachRolePolicy", "DetachRolePolicy",
             "UpdateAssumeRolePolicy", "UpdateRole", "UpdateRoleDescription", "PutRolePermissionsBoundary",
-            "DeleteRolePermissionsBoundary", "DeleteRole", "CreatePolicy", "DeletePolicy",
+            "DeleteRolePermissionsBoundary", "DeleteRole", "CreateServiceLinkedRole", "CreatePolicy", "DeletePolicy",
             "CreateInstanceProfile", "AddRoleToInstanceProfile", "RemoveRoleFromInstanceProfile",
             "DeleteInstanceProfile"},
     "s3": {"CreateBucket", "PutObject", "DeleteObject", "DeleteObjects", "PutBucketPolicy", "DeleteBucketPolicy",
@@ -96,6 +98,8 @@ class _Made:
     users: dict[str, dict[str, set]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(set)))
     groups: dict[str, dict[str, set]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(set)))
     roles: dict[str, dict[str, set]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(set)))
+    #: a service-linked role may have been made: the server names it and attaches its policies
+    find_service_linked: bool = False
     profiles: dict[str, set] = field(default_factory=lambda: defaultdict(set))
     policies: set = field(default_factory=set)
     buckets: dict[str, set] = field(default_factory=lambda: defaultdict(set))
@@ -160,6 +164,8 @@ def plan(journal: Journal, accounts: set[str]) -> tuple[dict[str, _Made], set[st
                 p.get("PolicyName") or p.get("PolicyArn"))
         elif a == "CreateRole":
             m.roles[p.get("RoleName")]
+        elif a == "CreateServiceLinkedRole":
+            m.find_service_linked = True  # its name is the server's: listed by path when emptying
         elif a in ("PutRolePolicy", "AttachRolePolicy"):
             m.roles[p.get("RoleName")]["inline" if a.startswith("Put") else "attached"].add(
                 p.get("PolicyName") or p.get("PolicyArn"))
@@ -177,11 +183,14 @@ def plan(journal: Journal, accounts: set[str]) -> tuple[dict[str, _Made], set[st
     return made, retire
 
 
-def undo(call: Callable[[str, str, str, dict], str | None], made: Mapping[str, _Made]) -> set[str]:
+def undo(call: Callable[..., str | None], made: Mapping[str, _Made]) -> set[str]:
     """Delete what `plan` found, as each account's administrator; `call(account, service, action,
-    params)` returns None or the error code. The accounts left as fresh ones."""
+    params, results=None)` returns None or the error code (and appends the call's result to
+    `results` when given). The accounts left as fresh ones."""
     clean = set()
     for acct, m in made.items():
+        if m.find_service_linked and not _find_service_linked(call, acct, m):
+            continue
         calls: list[tuple[str, str, dict]] = []
         for user, d in m.users.items():
             calls += [("iam", "DeleteAccessKey", {"UserName": user, "AccessKeyId": k}) for k in sorted(d["keys"])]
@@ -208,3 +217,19 @@ def undo(call: Callable[[str, str, str, dict], str | None], made: Mapping[str, _
         if all(call(acct, service, action, params) in (None, *GONE) for service, action, params in calls):
             clean.add(acct)
     return clean
+
+
+def _find_service_linked(call: Callable[..., str | None], acct: str, m: _Made) -> bool:
+    """Add the account's service-linked roles, and the policies attached to them, to what `undo`
+    deletes; False when they cannot be listed."""
+    roles: list = []
+    if call(acct, "iam", "ListRoles", {"PathPrefix": "/aws-service-role/"}, results=roles) is not None:
+        return False
+    for role in (roles[0] if roles else {}).get("Roles", []):
+        name = role.get("RoleName")
+        attached: list = []
+        if call(acct, "iam", "ListAttachedRolePolicies", {"RoleName": name}, results=attached) not in (None, *GONE):
+            return False
+        m.roles[name]["attached"].update(p.get("PolicyArn") for p in (attached[0] if attached else {}).get(
+            "AttachedPolicies", []))
+    return True

@@ -153,10 +153,12 @@ class ServedTarget(Boto3Target):
         self.spare_accounts.retired += len(ours - clean)
         self.spare_accounts.give_back(a for a in names.account_ids.values() if a in clean)
 
-    def _undo_call(self, account: str, service: str, action: str, params: dict) -> str | None:
+    def _undo_call(self, account: str, service: str, action: str, params: dict, results: list | None = None) -> str | None:
         self.spare_accounts.undo_calls += 1
         try:
-            super().call(self.admin(account), service, action, params)
+            done = super().call(self.admin(account), service, action, params)
+            if results is not None:
+                results.append(done.result)
         except CallFailed as exc:
             return exc.code
         except Exception as exc:  # noqa: BLE001 - a server gone: the account is retired, the run goes on

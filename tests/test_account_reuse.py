@@ -86,13 +86,34 @@ def test_what_a_scenario_made_is_deleted_in_the_order_iam_requires():
 @pytest.mark.fast
 def test_an_account_is_retired_when_a_call_cannot_be_taken_back_or_a_deletion_is_refused():
     acct = "222222222222"
-    j = _journal((acct, acct, "iam:CreateServiceLinkedRole", {"AWSServiceName": "ecs.amazonaws.com"}, {}))
+    j = _journal((acct, acct, "iam:DeleteServiceLinkedRole", {"RoleName": "AWSServiceRoleForECS"}, {}))
     assert plan(j, {acct})[1] == {acct}
     j = _journal(("AKIAUNKNOWN", None, "iam:CreateRole", {"RoleName": "r"}, {}))  # whose account?
     assert plan(j, {acct, "333333333333"})[1] == {acct, "333333333333"}
     made, _ = plan(_journal((acct, acct, "iam:CreateRole", {"RoleName": "r"}, {})), {acct})
     assert undo(lambda *_: "DeleteConflict", made) == set()
     assert undo(lambda *_: "NoSuchEntity", made) == {acct}  # already gone (a step deleted it)
+
+
+@pytest.mark.fast
+def test_service_linked_roles_are_found_by_path_and_their_policies_detached_before_they_are_deleted():
+    """Even when CreateServiceLinkedRole answered an error: the server names the role."""
+    acct = "666666666666"
+    j = _journal((acct, acct, "iam:CreateServiceLinkedRole", {"AWSServiceName": "ecs.amazonaws.com"}, None))
+    made, retire = plan(j, {acct})
+    assert retire == set()
+    done = []
+    answers = {"ListRoles": {"Roles": [{"RoleName": "AWSServiceRoleForECS"}]},
+               "ListAttachedRolePolicies": {"AttachedPolicies": [{"PolicyArn": "arn:aws:iam::aws:policy/ECSPolicy"}]}}
+
+    def call(account, service, action, params, results=None):
+        done.append((action, params.get("PolicyArn") or params.get("PathPrefix")))
+        if results is not None:
+            results.append(answers[action])
+
+    assert undo(call, made) == {acct}
+    assert done == [("ListRoles", "/aws-service-role/"), ("ListAttachedRolePolicies", None),
+                    ("DetachRolePolicy", "arn:aws:iam::aws:policy/ECSPolicy"), ("DeleteRole", None)]
 
 
 @pytest.mark.fast
