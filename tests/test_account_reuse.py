@@ -46,7 +46,7 @@ MESSY = {
 LOOK = {
     "format": "rolecall/scenario@1",
     "accounts": {"A": {}, "B": {}},
-    "steps": [{"id": f"{a}-{call}", "as": f"{a}:admin", "call": call, "params": params}
+    "steps": [{"id": f"{a}-{call.split(':')[1]}", "as": f"{a}:admin", "call": call, "params": params}
               for a in ("A", "B") for call, params in (
                   ("iam:ListUsers", {}), ("iam:ListRoles", {}), ("iam:ListGroups", {}),
                   ("iam:ListPolicies", {"Scope": "Local"}), ("iam:ListInstanceProfiles", {}),
