@@ -44,7 +44,7 @@ class EndpointOptionError(ValueError):
 class EndpointTarget(Boto3Target):
     name = "endpoint"
     # nothing is known about its cost: a server-backed emulator is assumed as slow as the
-    # slowest server rolecall starts (LocalStack 4.x, LocalEmu: about 4x moto per example with
+    # slowest server rolecall starts (LocalStack 4.x, LocalEmu: about 5x moto per example with
     # accounts reused, docs/performance.md), which get half of moto's budget
     budget_scale = 0.5
     minimise_replays = 10

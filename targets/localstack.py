@@ -42,7 +42,7 @@ class LocalStackTarget(ServedTarget):
     # LocalStack 4.x loads every AWS managed policy into each new account (about 0.3 s on the
     # first call in an account: half of its server's time in a ci run with fresh accounts, see
     # docs/performance.md). Deleting what a scenario made costs less (account_pool.py): with
-    # accounts reused an example costs it about 4x what it costs moto instead of 10x, so it
+    # accounts reused an example costs it 4-5x what it costs moto instead of 10-12x, so it
     # searches with half of moto's budget (examples, shrinks), as LocalStack 2026.3.0 does.
     reuse_accounts = True
     budget_scale = 0.5
