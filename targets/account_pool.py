@@ -128,7 +128,10 @@ def plan(journal: Journal, accounts: set[str]) -> tuple[dict[str, _Made], set[st
             continue
         if e.service == "s3":
             bucket = p.get("Bucket")
-            if e.action == "CreateBucket" and acct and bucket:
+            if e.action == "CreateBucket":
+                if acct not in made:  # a bucket in an account rolecall cannot tell
+                    retire |= accounts
+                    continue
                 bucket_owner.setdefault(bucket, acct)
             if e.action not in UNDONE["s3"] or not bucket:
                 retire |= accounts  # a change to a bucket rolecall will not delete, or to no bucket

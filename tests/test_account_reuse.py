@@ -88,8 +88,9 @@ def test_an_account_is_retired_when_a_call_cannot_be_taken_back_or_a_deletion_is
     acct = "222222222222"
     j = _journal((acct, acct, "iam:DeleteServiceLinkedRole", {"RoleName": "AWSServiceRoleForECS"}, {}))
     assert plan(j, {acct})[1] == {acct}
-    j = _journal(("AKIAUNKNOWN", None, "iam:CreateRole", {"RoleName": "r"}, {}))  # whose account?
-    assert plan(j, {acct, "333333333333"})[1] == {acct, "333333333333"}
+    for call, params in (("iam:CreateRole", {"RoleName": "r"}), ("s3:CreateBucket", {"Bucket": "b"})):
+        j = _journal(("AKIAUNKNOWN", None, call, params, {}))  # whose account?
+        assert plan(j, {acct, "333333333333"})[1] == {acct, "333333333333"}
     made, _ = plan(_journal((acct, acct, "iam:CreateRole", {"RoleName": "r"}, {})), {acct})
     assert undo(lambda *_: "DeleteConflict", made) == set()
     assert undo(lambda *_: "NoSuchEntity", made) == {acct}  # already gone (a step deleted it)
