@@ -9,6 +9,9 @@ scenario (targets/account_pool.py). The two take turns scenario by scenario (whi
 alternates), so a change in the machine's load falls on both. Prints each target's ms per
 example both ways, x moto, the speed-up, and what reuse did (accounts reused and retired,
 deletions per example). Every figure is `target.run` time only (no Hypothesis, no oracle).
+
+`--memory ROUNDS` instead runs the scenarios ROUNDS times on a server of its own per way
+(fresh, then reused; one server at a time) and prints the server's resident memory growth.
 """
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ import time
 from _common import SEED, draw, header
 from rolecall.conformance import CATALOGUE
 from rolecall.targets import load_target
+from rolecall.targets.served import resident_mb
 
 SERVERS = ("localstack", "localemu", "localstack@2026.3.0", "ministack", "ministack+auth")
 
@@ -34,12 +38,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--examples", type=int, default=3, help="seeded scenarios per property")
     ap.add_argument("--seed", type=int, default=SEED)
     ap.add_argument("--target", action="append", choices=SERVERS, help="default: localstack, localemu")
+    ap.add_argument("--memory", type=int, metavar="ROUNDS", help="measure the server's memory growth instead")
     args = ap.parse_args(argv)
     if args.examples < 1:
         ap.error("--examples must be at least 1")
     header("server targets: fresh accounts vs reused accounts, per example")
     scenarios = [s for prop in CATALOGUE for s in draw(prop, args.examples, args.seed)]
     print(f"# seed {args.seed}; {len(scenarios)} scenarios ({args.examples} per property); ms of target.run")
+    if args.memory:
+        return memory(args.target or ["localstack", "localemu"], scenarios, args.memory)
     moto = load_target("moto")
     moto.open()
     moto.run(scenarios[0])
@@ -68,6 +75,27 @@ def main(argv: list[str] | None = None) -> int:
         fresh.close()
         reused.close()
         reused.server().stop()  # one server at a time
+    return 0
+
+
+def memory(specs: list[str], scenarios: list, rounds: int) -> int:
+    print(f"{'target':<22}{'accounts':>9}{'scenarios':>10}{'RSS before':>11}{'RSS after':>10}{'growth MiB':>11}")
+    for spec in specs:
+        for reuse in (False, True):
+            target = load_target(spec)
+            target.reuse_accounts = reuse
+            target.open()
+            target.run(scenarios[0])
+            before = resident_mb(target.server().pid)
+            for _ in range(rounds):
+                for s in scenarios:
+                    target.run(s)
+            after = resident_mb(target.server().pid)
+            print(f"{spec:<22}{'reused' if reuse else 'fresh':>9}{rounds * len(scenarios):>10}{before:>11.0f}"
+                  f"{after:>10.0f}{after - before:>11.0f}", flush=True)
+            target.close()
+            target.server().stop()  # one server at a time, and the next way starts empty
+            target.server().port = None  # a fresh port: the old one may linger in TIME_WAIT
     return 0
 
 
