@@ -3,8 +3,9 @@
 Each lane is planned a share of the targets; the parent hands a lane its cells (target x
 property) one at a time as it asks for work (each runs through the spine's one cell loop,
 rolecall.spine.run_cell, with the lane's own target pool), and a lane whose own cells are done takes the
-costliest cell left of an in-process target planned for another lane (a server target, such
-as the LocalStack server a lane started, stays where it is). Lanes send the run's events
+costliest cell left of a movable target planned for another lane (an in-process emulator, or
+a server target: the lane then starts a server of its own; a target holding real resources
+stays where it is). Lanes send the run's events
 (rolecall.events) over one queue, finished cells as `Cell.to_dict` (the form pytest-xdist
 workers use), and a last message; the parent passes them on to the run's listener. Every
 cell is seeded on its own, so which lane runs it changes nothing; the parent merges the
@@ -42,8 +43,8 @@ INTERRUPT_GRACE_S = 60.0
 def next_cell(lane: int, pending: list[list[tuple[str, str]]], movable: set[str],
               cost: Callable[[tuple[str, str]], float]) -> tuple[str, str] | None:
     """The cell (target, property) a lane that is ready runs next: the first of its own; with
-    none left, the costliest cell of another lane whose target may move between processes (an
-    in-process emulator: a server target stays in the lane that started its server)."""
+    none left, the costliest cell of another lane whose target may move between processes
+    (`Target.movable`: an in-process emulator, or a server that lane then starts for itself)."""
     if pending[lane]:
         return pending[lane].pop(0)
     stealable = [(other, i) for other, cells in enumerate(pending) if other != lane

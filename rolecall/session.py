@@ -6,8 +6,8 @@ The run reads as its phases: with one target pool (each target opened once, clos
 loop (rolecall.spine), with `after_cell` after each. With `workers` > 1 and several targets,
 the cells run side by side in worker processes (lanes, rolecall.lanes), each with a pool of
 its own: the slowest targets (lowest `budget_scale`, e.g. LocalStack, whose work happens in
-its own server process) get lanes of their own, and a lane that is done takes cells of
-in-process targets (moto) from the others. What each cell finds does not change (every cell
+its own server process) get lanes of their own, and a lane that is done takes cells of movable
+targets (moto in process; a server target, whose server it then starts) from the others. What each cell finds does not change (every cell
 is seeded on its own); cells are merged in the sequential order.
 """
 from __future__ import annotations

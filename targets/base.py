@@ -85,8 +85,9 @@ class Target(abc.ABC):
     #: twins of a confirmed divergence's minimal scenario replayed to tell its cause apart
     #: (rolecall.findings; a count, for the same reason)
     explain_replays: int = 24
-    #: its cells may run in any worker process of a run (an in-process target, cheap to open);
-    #: False keeps them in one (a target that starts a server, or holds real resources)
+    #: its cells may run in any worker process of a run (an in-process target, or a server the
+    #: process starts for itself: cheap to open against its cells); False keeps them in one (a
+    #: target that holds real resources)
     movable: bool = False
     #: ENFORCED, NOT_ENFORCED, or None (not declared: the enforcement canary finds out). A target
     #: that authorizes nothing is reported as one finding, its denials folded into it.

@@ -43,10 +43,12 @@ class EndpointOptionError(ValueError):
 
 class EndpointTarget(Boto3Target):
     name = "endpoint"
-    # nothing is known about its cost: a server-backed emulator is assumed as slow as LocalStack
-    budget_scale = 0.1
-    minimise_replays = 2
-    explain_replays = 6
+    # nothing is known about its cost: a server-backed emulator is assumed as slow as the
+    # slowest server rolecall starts (LocalStack 4.x, LocalEmu: about 5x moto per example with
+    # accounts reused, docs/performance.md), which get half of moto's budget
+    budget_scale = 0.5
+    minimise_replays = 10
+    explain_replays = 12
 
     def __init__(self, url: str, accounts: str = "access-key", admin: str = "{account}:test",
                  authorization: str = "unknown", name: str | None = None, ca_bundle: str | None = None) -> None:

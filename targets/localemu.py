@@ -15,6 +15,8 @@ accounts from that pool, each id once per server, and when the pool is used up t
 is restarted (state empty, the same pool again). An account's administrator and its root
 user call with the account id as their key. A scenario that pins an account id outside the
 pool has no administrator there (its setup is denied): rolecall's generated scenarios pin none.
+Accounts emptied after a scenario are given to the next ones first (account_pool.py), so the
+pool lasts far longer than 2000 scenarios.
 """
 from __future__ import annotations
 
@@ -90,14 +92,14 @@ class LocalEmuTarget(ServedTarget):
     authorization = ENFORCED
     mode = "auth"  # IAM_ENFORCEMENT=1
     # a LocalStack fork: it builds every AWS managed policy in each new account too
-    # (localemu/aws/patches.py, load_aws_managed_policies), so it gets LocalStack 4.x's share
-    budget_scale = 0.1
-    minimise_replays = 2
-    explain_replays = 6
+    # (localemu/aws/patches.py, load_aws_managed_policies), so it reuses accounts as LocalStack
+    # 4.x does (account_pool.py) and gets the same share
+    reuse_accounts = True
+    budget_scale = 0.5
+    minimise_replays = 10
+    explain_replays = 12
 
-    def allocate_account(self, logical: str, pinned: str | None) -> str:
-        if pinned:
-            return pinned
+    def fresh_account(self) -> str:
         server = self.server()
         with server.accounts_lock:
             exhausted = server.accounts_used >= POOL

@@ -9,8 +9,10 @@ instead, e.g. the Docker image. Accounts: LocalStack takes the account from a 12
 access key id; each target picks its ids from a random base, so workers sharing one server
 never share an account.
 
-Memory: LocalStack keeps every account it has seen, each with every AWS managed policy loaded
-(about 11 MB an account), so a server fed fresh accounts grows by about a gigabyte a minute.
+Accounts are reused (4.x): emptied after each scenario and given to the next (account_pool.py),
+since a fresh one costs LocalStack 4.x more than the deletions. Memory: LocalStack keeps every
+account it has seen, each with every AWS managed policy loaded (about 11 MB an account), so a
+server fed fresh accounts grew by about a gigabyte a minute; reused accounts bound it.
 A server rolecall started is restarted between scenarios once its resident memory passes
 ROLECALL_LOCALSTACK_MAX_RSS_MB (default 3072); scenarios are self-contained, so nothing is
 lost but the restart's few seconds. A server given by endpoint is left alone.
@@ -37,16 +39,15 @@ class LocalStackTarget(ServedTarget):
     name = "localstack"
     server_class = LocalStackServer
     max_rss_env = MAX_RSS_ENV
-    # LocalStack 4.x loads every AWS managed policy into each new account (about 0.2-0.4 s on
-    # the first call in an account: half of its server's time in a ci run, see
-    # docs/performance.md); fresh accounts per example make an example cost it about twenty
-    # times what it costs moto. Most of its divergences are moto's (it runs IAM and STS on
-    # moto), so it gets a tenth of the budget (examples, shrinks): the ci profile then fits
-    # its time; `--profile explore` searches LocalStack further.
-    budget_scale = 0.1
-    # for the same reasons, two minimising replays a divergence instead of forty
-    minimise_replays = 2
-    explain_replays = 6
+    # LocalStack 4.x loads every AWS managed policy into each new account (about 0.3 s on the
+    # first call in an account: half of its server's time in a ci run with fresh accounts, see
+    # docs/performance.md). Deleting what a scenario made costs less (account_pool.py): with
+    # accounts reused an example costs it 4-5x what it costs moto instead of 10-12x, so it
+    # searches with half of moto's budget (examples, shrinks), as LocalStack 2026.3.0 does.
+    reuse_accounts = True
+    budget_scale = 0.5
+    minimise_replays = 10
+    explain_replays = 12
     # LocalStack community does not enforce IAM (enforcement is a LocalStack Pro feature:
     # https://docs.localstack.cloud/aws/capabilities/security-testing/iam-policy-enforcement/)
     authorization = NOT_ENFORCED
@@ -60,8 +61,9 @@ class LocalStackTarget(ServedTarget):
             # localstack-core 2026.x runs IAM and STS on its own providers (not moto), which
             # record an AWS managed policy in an account only once it is attached
             # (localstack/services/iam/provider.py): an example costs about what it costs moto,
-            # a quarter of 4.x's (docs/performance.md), so it searches with half of moto's budget
-            self.budget_scale, self.minimise_replays, self.explain_replays = 0.5, 10, 12
+            # a tenth of 4.x's with fresh accounts (docs/performance.md): fresh accounts cost it
+            # less than emptying used ones
+            self.reuse_accounts = False
         if self.version == DEFAULT_VERSION:
             # 4.14.0's STS provider leaves AssumeRoleWithWebIdentity to moto
             # (localstack/services/providers.py: MotoFallbackDispatcher; services/sts/provider.py

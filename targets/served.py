@@ -17,7 +17,8 @@ from __future__ import annotations
 import os
 import threading
 
-from rolecall.targets.base import Credentials, TargetUnavailable
+from rolecall.targets import account_pool
+from rolecall.targets.base import CallFailed, CallResult, Credentials, TargetUnavailable
 from rolecall.targets.boto import Boto3Target
 from rolecall.targets.emulator_server import EmulatorServer, ServerUnavailable
 
@@ -71,6 +72,12 @@ class ServedTarget(Boto3Target):
     max_rss_env = ""
     #: how the product runs for this target, in its product string: "host", "auth", or ""
     mode = ""
+    #: give scenarios accounts that earlier scenarios used, emptied first (account_pool.py): for
+    #: servers whose fresh account costs more than deleting what a scenario made
+    reuse_accounts = False
+    #: a lane of a run that is done with its own cells may take this target's: it starts a
+    #: server of its own (two servers for two lanes; seconds to start against minutes of cells)
+    movable = True
 
     def __init__(self, endpoint: str | None = None, version: str | None = None) -> None:
         super().__init__()
@@ -78,6 +85,9 @@ class ServedTarget(Boto3Target):
         self._given = endpoint or (os.environ.get(self.endpoint_env) if self.endpoint_env else None) or None
         self._runs = 0
         self.restarts = 0
+        self.spare_accounts = account_pool.AccountPool()
+        self._journal: account_pool.Journal | None = None
+        self._fresh: set[str] = set()
         env = self.max_rss_env or f"ROLECALL_{self.server_class.product.upper()}_MAX_RSS_MB"
         try:
             self.max_rss_mb = int(os.environ.get(env, "3072"))
@@ -122,7 +132,31 @@ class ServedTarget(Boto3Target):
         except ServerUnavailable as exc:
             raise TargetUnavailable(f"{self.name}: {exc}") from None
 
+    def allocate_account(self, logical: str, pinned: str | None) -> str:
+        if pinned or not self.reuse_accounts:
+            return pinned or self.fresh_account()
+        reused = self.spare_accounts.take()
+        if reused is not None:
+            return reused
+        account = self.fresh_account()
+        self._fresh.add(account)
+        return account
+
+    def fresh_account(self) -> str:
+        """An account id no scenario has used on this server."""
+        return super().allocate_account("", None)
+
+    def call(self, credentials: Credentials, service: str, action: str, params) -> CallResult:
+        if self._journal is None:
+            return super().call(credentials, service, action, params)
+        self._journal.record(credentials.access_key_id, credentials.account, service, action, params)
+        result = super().call(credentials, service, action, params)
+        self._journal.entries[-1].result = result.result
+        return result
+
     def begin(self, names) -> None:
+        if self.reuse_accounts:
+            self._journal = account_pool.Journal()
         self._runs += 1
         if self._given or self._runs % CHECK_EVERY:
             return
@@ -130,6 +164,29 @@ class ServedTarget(Boto3Target):
         if server.pid is None or resident_mb(server.pid) <= self.max_rss_mb:
             return
         self.restart(f"restart after {self.max_rss_mb} MiB")
+
+    def end(self, names) -> None:
+        journal, self._journal = self._journal, None
+        if journal is None:
+            return
+        # pinned accounts are the scenario's own: only the ones this target gave are reused
+        ours = {a for a in names.account_ids.values() if a in self._fresh}
+        made, retire = account_pool.plan(journal, ours)
+        clean = account_pool.undo(self._undo_call, {a: m for a, m in made.items() if a not in retire})
+        self.spare_accounts.retired += len(ours - clean)
+        self.spare_accounts.give_back(a for a in names.account_ids.values() if a in clean)
+
+    def _undo_call(self, account: str, service: str, action: str, params: dict, results: list | None = None) -> str | None:
+        self.spare_accounts.undo_calls += 1
+        try:
+            done = super().call(self.admin(account), service, action, params)
+            if results is not None:
+                results.append(done.result)
+        except CallFailed as exc:
+            return exc.code
+        except Exception as exc:  # noqa: BLE001 - a server gone: the account is retired, the run goes on
+            return type(exc).__name__
+        return None
 
     def restart(self, why: str) -> None:
         """Stop the server this process started and start a fresh one (empty state)."""
@@ -141,6 +198,7 @@ class ServedTarget(Boto3Target):
         except ServerUnavailable as exc:
             raise TargetUnavailable(f"{self.name}: {why}: {exc}") from None
         self._clients.clear()
+        self.spare_accounts.clear()  # a fresh server knows none of them
         self.restarts += 1
 
     def close(self) -> None:

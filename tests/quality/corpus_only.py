@@ -12,12 +12,12 @@ Loaded like an emulator, by its `module:factory` name (from the repository root)
 """
 from __future__ import annotations
 
-from rolecall.targets.reference import iam
+from rolecall.targets.reference import iam_users
 
 from .mutants import Mutant, MutantTarget, _setattr
 
 ACCESS_KEYS_UNLIMITED = Mutant(
-    "access-keys-unlimited", lambda: _setattr((iam, "ACCESS_KEYS_PER_USER", 10**6)),
+    "access-keys-unlimited", lambda: _setattr((iam_users, "ACCESS_KEYS_PER_USER", 10**6)),
     "CreateAccessKey has no quota: a user gets a third access key", property="(none: the corpus)",
     source="https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html")
 
