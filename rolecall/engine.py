@@ -194,7 +194,7 @@ def _database(profile: Profile):
 
 
 def explore(prop: Property, target: Target, oracle: Target, *, profile: Profile = PROFILES["ci"],
-            strictness: str = "code", seed: int | None = None, max_examples: int | None = None,
+            strictness: str = "facts", seed: int | None = None, max_examples: int | None = None,
             on_example: Callable[[Cell], None] | None = None) -> Cell:
     cell = Cell(prop.name, prop.behaviour, target.name)
     started = time.perf_counter()

@@ -14,7 +14,7 @@ the name with `_` for `-`), so it runs through the real engine like any emulator
 The bug is patched in only while the broken target makes a call, so the oracle (the unbroken
 model, in the same process, never called at the same time) is unaffected. `property` names
 the one property that should find it (the CI cost stays small) and `strictness` the level it
-is visible at (two break returned facts only: `result`, until facts are compared by default).
+is searched at: the default, `facts`, which compares returned facts (the GetCallerIdentity ARN).
 """
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ class Mutant:
     what: str
     property: str  # the property that should find it
     source: str  # the AWS rule it breaks
-    strictness: str = "code"
+    strictness: str = "facts"
 
 
 @contextlib.contextmanager
@@ -337,7 +337,7 @@ MUTANTS = [
            "policy_evaluation", DOCS + "reference_policies_elements_condition.html"),
     Mutant("caller-identity-arn-of-role", _caller_identity_arn, _caller_identity_arn.__doc__,
            "assume_role_trust_and_identity",
-           "https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html", strictness="result"),
+           "https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html"),
     Mutant("default-session-duration-twelve-hours", _default_duration, _default_duration.__doc__,
            "session_duration_and_expiry",
            "https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html"),
