@@ -21,6 +21,8 @@ _USER = ("User.Arn", "User.UserId", "User.UserName", "User.Path")
 _POLICY = ("Policy.Arn", "Policy.PolicyId", "Policy.PolicyName", "Policy.Path", "Policy.DefaultVersionId")
 _PROFILE = ("InstanceProfile.Arn", "InstanceProfile.InstanceProfileId", "InstanceProfile.InstanceProfileName",
             "InstanceProfile.Path")
+_SIMULATION = ("EvaluationResults[].EvalActionName", "EvaluationResults[].EvalResourceName",
+               "EvaluationResults[].EvalDecision")
 
 #: call -> (its facts, the AWS page that defines them). A call not listed has no facts: its
 #: answer is compared at `result`, not by default.
@@ -43,16 +45,27 @@ FACTS: dict[str, tuple[tuple[str, ...], str]] = {
                             _IAM + "API_CreateAccessKey.html"),
     "iam:CreateInstanceProfile": (_PROFILE, _IAM + "API_CreateInstanceProfile.html"),
     "iam:GetInstanceProfile": (_PROFILE, _IAM + "API_GetInstanceProfile.html"),
+    "iam:SimulatePrincipalPolicy": (_SIMULATION, _IAM + "API_SimulatePrincipalPolicy.html"),
+    "iam:SimulateCustomPolicy": (_SIMULATION, _IAM + "API_SimulateCustomPolicy.html"),
 }
 
 _MISSING = object()
 
 
 def _at(result: Any, path: str) -> Any:
-    for part in path.split("."):
+    """The value at a dotted path; `Name[].rest` projects `rest` over the list at Name."""
+    parts = path.split(".")
+    for i, part in enumerate(parts):
+        listed = part.endswith("[]")
+        part = part[:-2] if listed else part
         if not isinstance(result, dict) or part not in result:
             return _MISSING
         result = result[part]
+        if listed:
+            if not isinstance(result, list):
+                return _MISSING
+            rest = ".".join(parts[i + 1:])
+            return [_at(item, rest) if rest else item for item in result]
     return result
 
 
@@ -81,13 +94,22 @@ def of(call: str, result: Any, unsure: tuple[str, ...] = ()) -> dict:
     """The facts of a result as a nested object, what a scenario file expects at `facts`; a
     fact the result lacks is expected absent."""
     out: dict = {}
+    listed: dict[str, list[str]] = {}
     for path in compared(call, unsure):
+        if "[]" in path:
+            head, _, rest = path.partition("[].")
+            listed.setdefault(head, []).append(rest)
+            continue
         *parents, last = path.split(".")
         here = out
         for part in parents:
             here = here.setdefault(part, {})
         value = _at(result, path)
         here[last] = {"$absent": True} if value is _MISSING else value
+    for head, fields in listed.items():  # a list of objects: each item's facts, in any order
+        items = _at(result, head + "[]")
+        out[head] = {"$absent": True} if items is _MISSING else {"$contains": [
+            {f: item[f] for f in fields if isinstance(item, dict) and f in item} for item in items]}
     return _prune(out, result)
 
 

@@ -1191,3 +1191,7 @@ def UpdateGroup(model: Model, caller: Caller, p: dict):
     group.arn = f"arn:aws:iam::{acct}:group{new_path}{new_name}"
     groups[new_name.lower()] = group
     return {}, None
+
+
+# The policy simulator's two calls (a module of their own; model.call finds operations here).
+from rolecall.targets.reference.simulator import SimulateCustomPolicy, SimulatePrincipalPolicy  # noqa: E402,F401

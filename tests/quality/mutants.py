@@ -23,7 +23,7 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from typing import Callable
 
-from rolecall.targets.reference import ReferenceTarget, access, evaluation, iam, policy, s3, sts
+from rolecall.targets.reference import ReferenceTarget, access, evaluation, iam, policy, s3, simulator, sts
 from rolecall.targets.reference.evaluation import Decision
 from rolecall.targets.reference.policy import _ActionMatcher, _Condition, _PrincipalMatcher, _ResourceMatcher
 
@@ -316,6 +316,49 @@ def _bare_account_id_refused():
     return _setattr((policy, "_principal_ok", principal_ok))
 
 
+# ----------------------------------------------------------------------------- the policy simulator
+
+def _simulator_exact_match():
+    """The policy simulator matches Action and Resource by exact string (as LocalStack community
+    does): `s3:*`, `s3:Get*` or `arn:aws:s3:::bucket/*` allow nothing."""
+    def decision(identity, boundary, request):
+        def scan(pset):
+            allow = deny = False
+            for _, pol in pset.policies:
+                for st in pol.statements:
+                    if st.not_action or st.not_resource or request.action not in st.actions:
+                        continue
+                    if st.resources is not None and request.resource not in st.resources:
+                        continue
+                    deny, allow = deny or st.effect == "Deny", allow or st.effect == "Allow"
+            return allow, deny
+
+        allow, deny = scan(identity)
+        b_allow, b_deny = scan(boundary) if boundary.present else (True, False)
+        if deny or b_deny:
+            return simulator.EXPLICIT_DENY
+        return simulator.ALLOWED if allow and b_allow else simulator.IMPLICIT_DENY
+
+    return _setattr((simulator, "decision", decision))
+
+
+def _simulator_evaluates_trust():
+    """The policy simulator evaluates a trust policy passed as ResourcePolicy for sts:AssumeRole:
+    a trust policy denying the user makes the simulation an explicit deny (AWS ignores it)."""
+    original = simulator._simulate
+
+    def simulate(p, identity, boundary):
+        if p.get("ResourcePolicy"):
+            trust = policy.parse_policy(p["ResourcePolicy"], "trust")
+            if any(st.effect == "Deny" for st in trust.statements):
+                identity = evaluation.PolicySet("identity", [*identity.policies, ("trust", policy.parse_policy(
+                    '{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"sts:AssumeRole",'
+                    '"Resource":"*"}]}', "identity"))])
+        return original(p, identity, boundary)
+
+    return _setattr((simulator, "_simulate", simulate))
+
+
 MUTANTS = [
     Mutant("principal-prefix-match", _principal_prefix, _principal_prefix.__doc__, "assume_role_trust_and_identity",
            DOCS + "reference_policies_elements_principal.html"),
@@ -349,6 +392,10 @@ MUTANTS = [
            "lockstep_role_lifecycle", DOCS + "reference_policies_elements_principal.html#principal-accounts"),
     Mutant("tag-session-not-required", _tag_session_not_required, _tag_session_not_required.__doc__,
            "cross_account_assume_role", DOCS + "id_session-tags.html#id_session-tags_permissions-required"),
+    Mutant("simulator-exact-string-match", _simulator_exact_match, _simulator_exact_match.__doc__, "policy_simulator",
+           DOCS + "reference_policies_elements_action.html"),
+    Mutant("simulator-evaluates-trust-policy", _simulator_evaluates_trust, _simulator_evaluates_trust.__doc__,
+           "policy_simulator", "https://github.com/aws/aws-cli/issues/10314"),
 ]
 BY_NAME = {m.name: m for m in MUTANTS}
 
