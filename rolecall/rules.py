@@ -11,6 +11,7 @@ EVAL_BASICS = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_polici
 TRUST_PRINCIPAL = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html"
 BOUNDARIES = "https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html"
 SESSION_POLICIES = "https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html#policies_session"
+SIMULATOR = "https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_testing-policies.html"
 
 # Every reason label the model can decide with, and the page behind it. The strategies'
 # coverage tests require that generated scenarios reach each one.
@@ -35,6 +36,9 @@ REASONS: dict[str, str] = {
     "deny-cross-account-no-identity-allow": EVAL_CROSS,
     "deny-boundary": BOUNDARIES,
     "deny-session-policy": SESSION_POLICIES,
+    "simulated-allowed": SIMULATOR,
+    "simulated-explicit-deny": SIMULATOR,
+    "simulated-implicit-deny": SIMULATOR,
 }
 
 # What each reason label says AWS does, in one line (a baseline entry's reason quotes it).
@@ -67,4 +71,7 @@ RULES: dict[str, str] = {
     "deny-expired-token": "expired temporary credentials are refused",
     "deny-duration-exceeds-max": "DurationSeconds cannot exceed the role's MaxSessionDuration",
     "deny-chained-duration": "role chaining limits a session to one hour",
+    "simulated-allowed": "the policy simulator answers allowed where the simulated policies allow (trust policies aside)",
+    "simulated-explicit-deny": "the policy simulator answers explicitDeny where a simulated policy denies",
+    "simulated-implicit-deny": "the policy simulator answers implicitDeny where no simulated policy allows",
 }

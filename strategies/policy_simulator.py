@@ -42,7 +42,7 @@ def _request(draw, role: Entity):
 
 @st.composite
 def simulator_scenarios(draw):
-    """One to three simulator calls by the account's administrator: of the user's or role's own
+    """One to three simulator calls by the account's administrator or the user: of the user's or role's own
     policies (plus, once in three, a policy passed in PolicyInputList), or of policies passed
     as strings (with a boundary once in three); each call aims at one verdict of one request."""
     world = WorldBuilder("A")
@@ -72,5 +72,7 @@ def simulator_scenarios(draw):
             if one_in(draw, 3):
                 params["PermissionsBoundaryPolicyInputList"] = [
                     _text(one_document(draw, action, resource, None, pick(draw, VERDICTS)))]
-        steps.append({"id": f"simulate{i + 1}", "as": "A:admin", "call": call, "params": params})
+        # the user itself asks, half the time: it needs iam:Simulate* in its own policies
+        caller = user.caller if coin(draw) else "A:admin"
+        steps.append({"id": f"simulate{i + 1}", "as": caller, "call": call, "params": params})
     return world.scenario(steps, "generated: the policy simulator's decisions", SOURCE)

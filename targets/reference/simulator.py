@@ -21,7 +21,7 @@ from typing import Any
 
 from rolecall.targets.reference import iam
 from rolecall.targets.reference.access import _managed
-from rolecall.targets.reference.evaluation import PolicySet, _scan
+from rolecall.targets.reference.evaluation import Decision, PolicySet, _scan
 from rolecall.targets.reference.model import AwsError, Caller, Model, operation
 from rolecall.targets.reference.policy import MalformedPolicy, NotModelled, Request, parse_policy
 
@@ -94,6 +94,16 @@ def _simulate(p: dict, identity: PolicySet, boundary: PolicySet) -> dict:
     return {"EvaluationResults": results, "IsTruncated": False}
 
 
+def _labelled(result: dict) -> tuple[dict, Decision]:
+    """The answer, labelled with the simulated decision of its last result (reason coverage)."""
+    last = result["EvaluationResults"][-1]["EvalDecision"] if result["EvaluationResults"] else None
+    if last == ALLOWED:
+        return result, Decision(True, reason="simulated-allowed")
+    if last == EXPLICIT_DENY:
+        return result, Decision(True, reason="simulated-explicit-deny")
+    return result, Decision(True, reason="simulated-implicit-deny")
+
+
 @operation
 def SimulatePrincipalPolicy(model: Model, caller: Caller, p: dict):  # noqa: N802 - AWS's action name
     source = str(p.get("PolicySourceArn", ""))
@@ -118,7 +128,7 @@ def SimulatePrincipalPolicy(model: Model, caller: Caller, p: dict):  # noqa: N80
     identity.policies.extend(_documents(p.get("PolicyInputList"), "PolicyInputList"))
     boundary = PolicySet("boundary", _documents(p.get("PermissionsBoundaryPolicyInputList"),
                                                 "PermissionsBoundaryPolicyInputList"))
-    return _simulate(p, identity, boundary), None
+    return _labelled(_simulate(p, identity, boundary))
 
 
 @operation
@@ -127,4 +137,4 @@ def SimulateCustomPolicy(model: Model, caller: Caller, p: dict):  # noqa: N802 -
     identity = PolicySet("identity", _documents(p.get("PolicyInputList"), "PolicyInputList"))
     boundary = PolicySet("boundary", _documents(p.get("PermissionsBoundaryPolicyInputList"),
                                                 "PermissionsBoundaryPolicyInputList"))
-    return _simulate(p, identity, boundary), None
+    return _labelled(_simulate(p, identity, boundary))
