@@ -97,3 +97,15 @@ def test_a_later_decision_difference_wins_over_an_earlier_facts_difference():
     emulator = Run("t", (_ok({"Arn": "arn:aws:iam::1:role/reader"}), Outcome("s2", OK, result={})))
     diff = first_difference(scenario, aws, emulator)
     assert (diff.step_id, diff.level) == ("s2", "decision")
+
+
+def test_a_wrong_fact_is_a_finding_titled_by_the_fact_and_citing_the_calls_page():
+    from rolecall.findings import symptom_cause
+
+    scenario = _scenario("sts:AssumeRole")
+    aws = _ok({"AssumedRoleUser": {"Arn": ARN}})
+    emulator = _ok({"AssumedRoleUser": {"Arn": ARN}, "PackedPolicySize": 6})
+    diff = first_difference(scenario, Run("reference", (aws,)), Run("t", (emulator,)))
+    cause = symptom_cause(Divergence.of("p", "t", scenario, diff))
+    assert cause.title == "returns an extra PackedPolicySize from sts:AssumeRole"
+    assert cause.source == "https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html"
