@@ -7,14 +7,17 @@ Exports the `--before` revision (`git archive`, nothing in the checkout changes)
 folder and runs, for each repeat, `python -m rolecall.cli run --target ... --profile ci` there
 (before), then in this checkout (after), with the same Python and the same emulator
 environments: the two alternate, so both see much the same load. Prints each run's wall
-time, examples, divergences and findings per target, then the median wall times and their
-ratio (after / before). The machine is shared: quote the load the script prints.
+time, CPU time (the run and its worker processes), examples, divergences and findings per
+target, then the median wall and CPU times and their ratios (after / before). The machine is
+shared: the wall ratio depends on the load each run met (quote the load the script prints);
+the CPU ratio does not.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -46,9 +49,11 @@ def run(checkout: Path, targets: list[str], report_dir: Path) -> dict:
     env["PYTHONPATH"] = str(checkout)
     cmd = [sys.executable, "-m", "rolecall.cli", "run", *[a for t in targets for a in ("--target", t)],
            "--profile", "ci", "--report-dir", str(report_dir)]
-    start = time.monotonic()
+    start, used = time.monotonic(), resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.run(cmd, cwd=checkout, env=env, capture_output=True, text=True)
     wall = time.monotonic() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - used.ru_utime) + (after.ru_stime - used.ru_stime)  # the run and its workers
     latest = (report_dir / "latest").resolve()
     per: dict[str, dict] = {t: {"examples": 0, "divergences": 0, "findings": 0} for t in targets}
     try:
@@ -61,7 +66,7 @@ def run(checkout: Path, targets: list[str], report_dir: Path) -> dict:
             per[finding["target"]]["findings"] += 1
     except (OSError, KeyError, ValueError) as exc:
         print(f"  no complete report ({exc}); exit {proc.returncode}: {proc.stderr[-600:]}")
-    return {"wall": wall, "exit": proc.returncode, "per": per, "report": latest}
+    return {"wall": wall, "cpu": cpu, "exit": proc.returncode, "per": per, "report": latest}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,17 +82,22 @@ def main(argv: list[str] | None = None) -> int:
     try:
         before = export(args.before, Path(tempfile.mkdtemp(dir=tmp)))
         walls: dict[str, list[float]] = {"before": [], "after": []}
+        cpus: dict[str, list[float]] = {"before": [], "after": []}
         for i in range(args.repeats):
             for label, checkout in (("before", before), ("after", HERE)):
                 reports = (args.keep_reports / label) if args.keep_reports else tmp / f"{label}-{i}"
                 res = run(checkout, targets, reports.resolve())
                 walls[label].append(res["wall"])
+                cpus[label].append(res["cpu"])
                 cells = ", ".join(f"{t}: {p['examples']} examples, {p['divergences']} divergences, "
                                   f"{p['findings']} findings" for t, p in res["per"].items())
-                print(f"{label:6} run {i + 1}: {res['wall']:6.0f} s, exit {res['exit']}; {cells}; {load()}",
+                print(f"{label:6} run {i + 1}: {res['wall']:6.0f} s wall, {res['cpu']:6.0f} s CPU, exit {res['exit']}; {cells}; {load()}",
                       flush=True)
         b, a = median(walls["before"]), median(walls["after"])
         print(f"median wall time: before {b:.0f} s, after {a:.0f} s; ratio after/before {a / b:.2f}")
+        cb, ca = median(cpus["before"]), median(cpus["after"])
+        # CPU seconds do not depend on what else the machine runs; wall seconds do
+        print(f"median CPU time: before {cb:.0f} s, after {ca:.0f} s; ratio after/before {ca / cb:.2f}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0
