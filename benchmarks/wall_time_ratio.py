@@ -1,9 +1,10 @@
 """The ci profile's wall time before and after a change, on the same targets, and the ratio.
 
-    .venv/bin/python benchmarks/wall_time_ratio.py [--before main] [--target moto --target moto+auth]
+    .venv/bin/python benchmarks/wall_time_ratio.py [--before REV] [--target moto --target moto+auth]
                                                     [--repeats 1] [--keep-reports DIR]
 
-Exports the `--before` revision (`git archive`, nothing in the checkout changes) to a temporary
+Exports the `--before` revision (default: where this branch left main, `git merge-base HEAD
+main`; `git archive`, nothing in the checkout changes) to a temporary
 folder and runs, for each repeat, `python -m rolecall.cli run --target ... --profile ci` there
 (before), then in this checkout (after), with the same Python and the same emulator
 environments: the two alternate, so both see much the same load. Prints each run's wall
@@ -71,12 +72,15 @@ def run(checkout: Path, targets: list[str], report_dir: Path) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--before", default="main", help="the revision before the change (default: main)")
+    ap.add_argument("--before", help="the revision before the change (default: git merge-base HEAD main)")
     ap.add_argument("--target", action="append", help="default: moto and moto+auth")
     ap.add_argument("--repeats", type=int, default=1)
     ap.add_argument("--keep-reports", type=Path, metavar="DIR", help="keep the reports in DIR/before, DIR/after")
     args = ap.parse_args(argv)
     targets = args.target or ["moto", "moto+auth"]
+    if args.before is None:
+        args.before = subprocess.run(["git", "-C", str(HERE), "merge-base", "HEAD", "main"], check=True,
+                                     capture_output=True, text=True).stdout.strip()[:12]
     header(f"ci profile wall time, {args.before} (before) against this checkout (after), on {', '.join(targets)}")
     tmp = Path(tempfile.mkdtemp(prefix="rolecall-ratio-"))
     try:
