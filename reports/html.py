@@ -55,6 +55,10 @@ results.jsonl and divergences.json next to this file.</p></noscript>
 <section id="coverage"><h2>Coverage: the oracle's decisions reached</h2>
 <p class="legend">How many steps of the examples each rule of the reference model decided, per target run.</p>
 <table id="coverage-table"></table></section>
+<section id="feature-coverage"><h2>Feature coverage: the policy language and the API reached</h2>
+<p class="legend">How many examples reached each catalogued feature (rolecall/features.py), per target run;
+a feature no example reached is marked 0.</p>
+<table id="feature-table"></table></section>
 </main>
 <footer>rolecall report {run_id}: summary.json, results.jsonl, divergences.json and junit.xml are next to this file.</footer>
 <script type="application/json" id="rolecall-data">{data}</script>

@@ -113,7 +113,25 @@ def render(data: dict) -> str:
             out.append(f"| {label} | " + " | ".join(str(per.get(t, 0)) for t in cov_targets)
                        + f" | {sum(per.values())} |")
         out += ["", "</details>"]
+    out += feature_table(s, targets)
     return "\n".join(out) + "\n"
+
+
+def feature_table(s: dict, targets: list[str]) -> list[str]:
+    """The catalogued features of the policy language and the API (rolecall/features.py), the
+    examples that reached each per target; a feature no example reached is marked."""
+    feats = s.get("features") or {}
+    if not feats:
+        return []
+    reached = s.get("features_reached") or {}
+    cols = [t for t in targets if t in reached] or targets
+    head = ", ".join(f"{_esc(t)} {reached.get(t, 0)}/{len(feats)}" for t in cols)
+    out = ["", f"<details><summary>Feature coverage: features reached ({head})</summary>", "",
+           "| feature | " + " | ".join(f"`{_esc(t)}`" for t in cols) + " |", "|---|" + "---:|" * len(cols)]
+    for feature, per in feats.items():
+        out.append(f"| `{_esc(feature)}` | " + " | ".join(str(per.get(t, 0)) if per.get(t) else "**0**"
+                                                         for t in cols) + " |")
+    return out + ["", "</details>"]
 
 
 def _outcome(o: dict) -> str:

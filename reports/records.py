@@ -138,6 +138,7 @@ def _cell_record(cell, meta: dict, by_key: dict) -> dict:
         "setup_errors": cell.setup_errors, "unsupported_steps": cell.unsupported_steps, "error": cell.error,
         "steps": getattr(cell, "steps", 0), "compared": round(compared, 3),
         "seconds": round(cell.seconds, 3), "coverage": dict(sorted(cell.coverage.items())),
+        "features": dict(sorted(getattr(cell, "features", {}).items())),
         "decisions": dict(sorted(cell.decisions.items())),
     }
 
@@ -155,7 +156,7 @@ def _unreachable_cells(result, metas: dict) -> list[dict]:
                         "verdict": "error", "status": "error", "divergences": [], "new": [], "known": [],
                         "expired": [], "flaky": [], "examples": 0, "agreeing": 0, "setup_errors": 0,
                         "unsupported_steps": 0, "steps": 0, "compared": 0.0, "error": error, "seconds": 0.0,
-                        "coverage": {}, "decisions": {}})
+                        "coverage": {}, "features": {}, "decisions": {}})
     return out
 
 
@@ -167,6 +168,7 @@ def _summary(result, verdicts, cells: list[dict], divergences: list[dict], metas
             per = coverage.setdefault(reason, {})
             per[c["target"]] = per.get(c["target"], 0) + n
     sources = reason_sources()
+    features = feature_coverage(cells, targets)
     status_counts = Counter(d["status"] for d in divergences)
     return {
         "format": REPORT_FORMAT, "run_id": result.run_id, "started": result.started, "finished": result.finished,
@@ -190,8 +192,25 @@ def _summary(result, verdicts, cells: list[dict], divergences: list[dict], metas
         "properties": [metas[p] for p in metas],
         "coverage": dict(sorted(coverage.items())),
         "coverage_sources": {r: sources.get(r, "") for r in sorted(coverage)},
+        "features": features,
+        "features_reached": {t: sum(1 for per in features.values() if per.get(t)) for t in targets},
         "gate": verdicts.to_dict() if verdicts is not None else None,
     }
+
+
+def feature_coverage(cells: list[dict], targets: list[str]) -> dict[str, dict[str, int]]:
+    """Catalogued feature (rolecall.features.FEATURES, in its order) -> target -> the examples
+    that reached it; a feature no example reached is there with zeros, so a hole shows."""
+    try:
+        from rolecall.features import FEATURES
+    except Exception:  # noqa: BLE001 - a report can be written without the catalogue
+        FEATURES = ()
+    out: dict[str, dict[str, int]] = {f: {t: 0 for t in targets} for f in FEATURES}
+    for c in cells:
+        for feature, n in (c.get("features") or {}).items():
+            if feature in out:
+                out[feature][c["target"]] = out[feature].get(c["target"], 0) + n
+    return out
 
 
 def group_by_behaviour(cells: list[dict]) -> list[tuple[str, list[str]]]:

@@ -184,7 +184,7 @@
     Array.prototype.forEach.call(document.querySelectorAll("#matrix tbody"), function (body) {
       body.classList.toggle("hidden", !body.querySelector("tr[data-property]:not(.hidden)"));
     });
-    Array.prototype.forEach.call(document.querySelectorAll("#coverage [data-target]"), function (node) {
+    Array.prototype.forEach.call(document.querySelectorAll("#coverage [data-target], #feature-coverage [data-target]"), function (node) {
       node.classList.toggle("hidden", !!hiddenTargets[node.getAttribute("data-target")]);
     });
   }
@@ -296,6 +296,26 @@
       tb.appendChild(tr);
     });
     covTable.appendChild(tb);
+  }
+
+  // ---- feature coverage
+  var feats = S.features || {}, featNames = Object.keys(feats), reachedBy = S.features_reached || {};
+  var featTable = document.getElementById("feature-table");
+  if (!featNames.length) document.getElementById("feature-coverage").appendChild(el("p", { text: "No features were recorded." }));
+  else {
+    var fr = el("tr", {}, [el("th", { text: "feature" })]);
+    targets.forEach(function (t) { fr.appendChild(el("th", { "data-target": t, text: t + " " + (reachedBy[t] || 0) + "/" + featNames.length })); });
+    featTable.appendChild(el("thead", {}, [fr]));
+    var fb = el("tbody");
+    featNames.forEach(function (f) {
+      var tr = el("tr", { "data-feature": f }, [el("td", {}, [el("code", { text: f })])]);
+      targets.forEach(function (t) {
+        var n = feats[f][t] || 0;
+        tr.appendChild(el("td", { cls: "n" + (n ? "" : " unreached"), "data-target": t, text: String(n) }));
+      });
+      fb.appendChild(tr);
+    });
+    featTable.appendChild(fb);
   }
 
   applyFilters();

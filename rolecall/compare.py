@@ -1,9 +1,10 @@
-"""Compare two runs of one scenario and name the first difference.
+"""Compare two runs of one scenario and name the most telling difference.
 
-Levels, from coarse to fine: `decision` (ok / error), `code`, `result`, `message`. A run
-compares at a chosen strictness: differences finer than it are ignored. A divergence's
-identity is (property, call, level, signature); the signature uses the oracle's reason
-label when it has one, so one emulator bug gets one id however it was reached, and two
+Levels, from coarse to fine: `decision` (ok / error), `code`, `facts` (the returned fields AWS
+defines exactly, rolecall.facts, those the oracle is sure of), `result`, `message`. A run
+compares at a chosen strictness, `facts` by default: differences finer than it are ignored.
+A divergence's identity is (property, call, level, signature); the signature uses the oracle's
+reason label when it has one, so one emulator bug gets one id however it was reached, and two
 different rules broken in the same call get two.
 """
 from __future__ import annotations
@@ -13,10 +14,13 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from rolecall import facts
 from rolecall.outcome import ERROR, OK, UNSUPPORTED, Outcome, Run
 from rolecall.scenario import Scenario
 
-LEVELS = ("decision", "code", "result", "message")
+LEVELS = ("decision", "code", "facts", "result", "message")
+#: the strictness a run compares at unless told otherwise
+DEFAULT_STRICTNESS = "facts"
 
 
 @dataclass(frozen=True)
@@ -28,8 +32,8 @@ class Difference:
     observed: Outcome
 
 
-def level_of(expected: Outcome, observed: Outcome) -> str | None:
-    """The first level at which two outcomes differ, or None when they agree."""
+def level_of(expected: Outcome, observed: Outcome, call: str | None = None) -> str | None:
+    """The first level at which two outcomes of a `call` differ, or None when they agree."""
     if UNSUPPORTED in (expected.outcome, observed.outcome):
         return None
     if expected.outcome != observed.outcome:
@@ -40,21 +44,32 @@ def level_of(expected: Outcome, observed: Outcome) -> str | None:
         if (expected.message or "") != (observed.message or ""):
             return "message"
         return None
+    if call is not None and facts.differing(call, expected.result, observed.result, expected.unsure):
+        return "facts"
     if expected.result != observed.result:
         return "result"
     return None
 
 
-def first_difference(scenario: Scenario, expected: Run, observed: Run, strictness: str = "code") -> Difference | None:
+def first_difference(scenario: Scenario, expected: Run, observed: Run,
+                     strictness: str = DEFAULT_STRICTNESS) -> Difference | None:
+    """The earliest difference at the coarsest level found, within the strictness: a wrong
+    decision on a later step wins over a wrong returned fact on an earlier one, so comparing
+    facts hides no decision that `code` would report."""
     limit = LEVELS.index(strictness)
+    found: Difference | None = None
     for step in scenario.steps:
         e, o = expected.outcome(step.id), observed.outcome(step.id)
         if e is None or o is None:
             continue
-        level = level_of(e, o)
-        if level is not None and LEVELS.index(level) <= limit:
-            return Difference(step.id, step.call, level, e, o)
-    return None
+        level = level_of(e, o, step.call)
+        if level is None or LEVELS.index(level) > limit:
+            continue
+        if found is None or LEVELS.index(level) < LEVELS.index(found.level):
+            found = Difference(step.id, step.call, level, e, o)
+            if LEVELS.index(level) <= LEVELS.index("code"):
+                break  # nothing coarser than a decision or code difference to wait for
+    return found
 
 
 def expectation(o: Outcome, level: str) -> dict:
@@ -69,13 +84,20 @@ def expectation(o: Outcome, level: str) -> dict:
     return exp
 
 
+def expectation_of(diff: Difference) -> dict:
+    """`expectation` of the oracle's answer at a difference; at `facts`, the facts it is sure of."""
+    if diff.level == "facts" and diff.expected.outcome == OK:
+        return {"outcome": OK, "result": facts.of(diff.call, diff.expected.result, diff.expected.unsure)}
+    return expectation(diff.expected, diff.level)
+
+
 def pin(scenario: Scenario, diff: Difference) -> Scenario:
     """The scenario up to the diverging step, which expects what the oracle answered: replayed,
     it passes on the oracle and fails on the diverging target."""
     steps = []
     for step in scenario.steps:
         if step.id == diff.step_id:
-            steps.append(replace(step, expect=expectation(diff.expected, diff.level)))
+            steps.append(replace(step, expect=expectation_of(diff)))
             break
         steps.append(replace(step, expect=None))
     return replace(scenario, steps=tuple(steps),
@@ -110,6 +132,10 @@ def signature(diff: Difference) -> str:
     rule = e.reason or "-"
     if diff.level in ("decision", "code"):
         detail = f"{_summary(e)}->{_summary(o)}"
+    elif diff.level == "facts":
+        # a wrong returned fact does not depend on why the call was allowed: no rule in its id
+        rule = "-"
+        detail = ",".join(sorted(facts.differing(diff.call, e.result, o.result, e.unsure)))
     elif diff.level == "result":
         detail = ",".join(sorted(set(_result_paths(e.result, o.result))))
     else:

@@ -21,7 +21,7 @@ from hypothesis.errors import Unsatisfiable
 
 from rolecall import interrupts
 from rolecall.compare import Divergence, first_difference
-from rolecall.features import features
+from rolecall.features import FEATURES, features as scenario_features
 from rolecall.findings import Cause, Enforcement, explain, probe_enforcement
 from rolecall.outcome import ERROR, OK, UNSUPPORTED, Run, TargetUnavailable
 from rolecall.property import Property  # noqa: F401 - a core type, also named here
@@ -55,6 +55,10 @@ class Profile:
     # False: the example database is neither read nor written, whatever ROLECALL_DATABASE says (a
     # gated run: its verdict must not depend on what earlier local runs stored)
     use_database: bool = True
+    # Steer the search to features the rounds left unreached (rolecall.features): a last phase
+    # runs the few fresh scenarios that reach them (`aimed`); what diverges there is minimised
+    # and confirmed like the rest (docs/quality.md)
+    steer: bool = True
 
 
 PROFILES = {
@@ -96,6 +100,7 @@ class Cell:
     unconfirmed: dict[str, Divergence] = field(default_factory=dict)  # found, then the target broke
     error: str | None = None
     coverage: Counter = field(default_factory=Counter)  # oracle reason label -> steps
+    features: Counter = field(default_factory=Counter)  # rolecall.features feature -> scenarios reaching it
     decisions: Counter = field(default_factory=Counter)  # "allowed"/"denied" per oracle step
     seconds: float = 0.0
     # scenarios the target passed, one for each (oracle rule, policy feature) first reached: the
@@ -108,7 +113,8 @@ class Cell:
                 "examples": self.examples, "agreeing": self.agreeing, "unsupported_steps": self.unsupported_steps,
                 "steps": self.steps,
                 "setup_errors": self.setup_errors, "error": self.error, "seconds": self.seconds,
-                "coverage": dict(self.coverage), "decisions": dict(self.decisions), "passed": dict(self.passed),
+                "coverage": dict(self.coverage), "features": dict(self.features), "decisions": dict(self.decisions),
+                "passed": dict(self.passed),
                 "divergences": [{"confirmed": f.confirmed, "reproduced": f.reproduced,
                                  "cause": f.cause.to_dict() if f.cause else None,
                                  "divergence": f.divergence.to_dict(scenario=True)} for f in self.divergences.values()],
@@ -119,7 +125,8 @@ class Cell:
     def from_dict(cls, d: dict) -> "Cell":
         cell = cls(d["property"], d["behaviour"], d["target"], examples=d["examples"], agreeing=d["agreeing"],
                    unsupported_steps=d["unsupported_steps"], steps=d.get("steps", 0), setup_errors=d["setup_errors"], error=d["error"],
-                   coverage=Counter(d["coverage"]), decisions=Counter(d["decisions"]), seconds=d["seconds"],
+                   coverage=Counter(d["coverage"]), features=Counter(d.get("features") or {}),
+                   decisions=Counter(d["decisions"]), seconds=d["seconds"],
                    passed=dict(d.get("passed") or {}))
         for f in d["divergences"]:
             div = Divergence.from_dict(f["divergence"])
@@ -186,6 +193,51 @@ def compare_once(prop: Property | str, scenario: Scenario, target: Target, oracl
     return expected, observed, div
 
 
+#: the steering phase draws this many scenarios per example of a round's budget (drawing one
+#: costs about a tenth of running it on moto), and runs at most one for STEER_SHARE of them
+STEER_DRAWS, STEER_SHARE = 2, 8
+_DRAWN: dict[tuple, list] = {}
+
+
+def _draw(prop: Property, n: int, seed: int | None) -> list[Scenario]:
+    """`n` scenarios of the property's strategy, generated only (no target runs them), the same
+    for a seed; kept for the other targets a process explores with the same seed."""
+    key = (prop.name, n, seed)
+    if key in _DRAWN:
+        return _DRAWN[key]
+    out: list[Scenario] = []
+
+    def collect(scenario: Scenario) -> None:
+        out.append(scenario)
+
+    test = settings(max_examples=n, database=None, deadline=None, phases=(Phase.generate,),
+                    suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet, print_blob=False)(
+        given(prop.strategy())(collect))
+    if seed is not None:
+        test = hseed(seed * 1000 + 999)(test)
+    test()
+    if seed is not None:
+        _DRAWN[key] = out
+    return out
+
+
+def aimed(prop: Property, reached: Counter, *, draws: int, runs: int, seed: int | None) -> list[Scenario]:
+    """The steering phase's examples: of `draws` fresh scenarios of the property, at most `runs`
+    that each reach a catalogued feature (rolecall.features) no example of the cell reached yet,
+    picked greedily. Drawing costs a fraction of running, so rare features are reached sooner
+    than by spending the same runs on more random examples (docs/quality.md)."""
+    unreached = set(FEATURES) - {f for f, n in reached.items() if n}
+    picked: list[Scenario] = []
+    for scenario in _draw(prop, draws, seed) if unreached else ():
+        new = scenario_features(scenario) & unreached
+        if new:
+            picked.append(scenario)
+            unreached -= new
+            if len(picked) >= runs or not unreached:
+                break
+    return picked
+
+
 def _database(profile: Profile):
     import os
 
@@ -196,7 +248,7 @@ def _database(profile: Profile):
 
 
 def explore(prop: Property, target: Target, oracle: Target, *, profile: Profile = PROFILES["ci"],
-            strictness: str = "code", seed: int | None = None, max_examples: int | None = None,
+            strictness: str = "facts", seed: int | None = None, max_examples: int | None = None,
             on_example: Callable[[Cell], None] | None = None) -> Cell:
     cell = Cell(prop.name, prop.behaviour, target.name)
     started = time.perf_counter()
@@ -204,28 +256,36 @@ def explore(prop: Property, target: Target, oracle: Target, *, profile: Profile 
     base_seed = profile.seed if seed is None else seed
     db = _database(profile) if profile.use_database else None
 
-    def body(scenario: Scenario) -> None:
+    def examine(scenario: Scenario):
+        """Run one example and count it; None when the target is lost or the oracle refuses the world."""
         if cell.error:
-            return
+            return None
         try:
             expected, observed, div = compare_once(prop, scenario, target, oracle, strictness)
         except TargetUnavailable as exc:
             cell.error = str(exc)
-            return
+            return None
         if expected.setup_error is not None:
-            from hypothesis import reject
-
-            reject()  # the strategy made a world AWS would refuse: not a valid case
-        _count(cell, expected, observed)
+            return None
+        _count(cell, scenario, expected, observed)
         if on_example:
             on_example(cell)
         if div is None:
             cell.agreeing += 1
             keep_passed(cell, scenario, expected, cap=max(4, int(PASSED_PER_CELL * target.budget_scale)))
+        return expected, observed, div
+
+    def body(scenario: Scenario) -> None:
+        ran = examine(scenario)
+        if ran is None:
+            if not cell.error:
+                from hypothesis import reject
+
+                reject()  # the strategy made a world AWS would refuse: not a valid case
             return
-        if div.id in skip:
-            return
-        raise _exception_for(div.id)(div, expected, observed)
+        expected, observed, div = ran
+        if div is not None and div.id not in skip:
+            raise _exception_for(div.id)(div, expected, observed)
 
     # Hypothesis keys its example database by the test function; one body serves every
     # property and target, so name the pair (a counterexample found for moto on one worker
@@ -273,6 +333,14 @@ def explore(prop: Property, target: Target, oracle: Target, *, profile: Profile 
                     raise
         if generate and len(cell.divergences) == found_before and round_no > 0:
             break  # a round found nothing new: the budget is better spent elsewhere
+    if profile.steer and profile.generate and not cell.error:
+        budget = max_examples or max(5, int(profile.max_examples * target.budget_scale))
+        for scenario in aimed(prop, cell.features, draws=STEER_DRAWS * budget, runs=max(2, budget // STEER_SHARE),
+                              seed=base_seed):
+            ran = examine(scenario)
+            if ran is not None and ran[2] is not None and ran[2].id not in cell.divergences:
+                expected, observed, div = ran
+                cell.divergences[div.id] = Confirmed(div, False, 0, expected, observed)
     _settle(prop, cell, target, oracle, strictness)
     cell.seconds = time.perf_counter() - started
     return cell
@@ -297,7 +365,7 @@ def replay(prop: Property, scenarios: Iterable[Scenario], target: Target, oracle
             cell.examples += 1
             cell.setup_errors += 1
             continue
-        _count(cell, expected, observed)
+        _count(cell, scenario, expected, observed)
         if on_example:
             on_example(cell)
         if div is None:
@@ -309,8 +377,8 @@ def replay(prop: Property, scenarios: Iterable[Scenario], target: Target, oracle
     return cell
 
 
-def _count(cell: Cell, expected: Run, observed: Run) -> None:
-    """One compared example into its cell's tallies."""
+def _count(cell: Cell, scenario: Scenario, expected: Run, observed: Run) -> None:
+    """One compared example into its cell's tallies (and the features it reached)."""
     cell.examples += 1
     if observed.setup_error is not None:
         cell.setup_errors += 1
@@ -321,6 +389,7 @@ def _count(cell: Cell, expected: Run, observed: Run) -> None:
             cell.decisions["allowed" if o.outcome == OK else "denied"] += 1
     cell.unsupported_steps += sum(o.outcome == UNSUPPORTED for o in observed.outcomes)
     cell.steps += len(observed.outcomes)
+    cell.features.update(scenario_features(scenario))
 
 
 def _settle(prop: Property, cell: Cell, target: Target, oracle: Target, strictness: str, *,
@@ -401,7 +470,7 @@ def keep_passed(cell: Cell, scenario: Scenario, expected: Run, cap: int) -> None
     if len(cell.passed) >= cap:
         return
     reasons = sorted({o.reason for o in expected.outcomes if o.reason}) or ["-"]
-    feats = sorted(features(scenario)) + ["-"]  # the catalogue's features (rolecall.features)
+    feats = sorted(scenario_features(scenario)) + ["-"]  # the catalogue's features (rolecall.features)
     for key in (f"{r}|{f}" for f in feats for r in reasons):
         if key not in cell.passed:
             cell.passed[key] = scenario.to_dict()

@@ -18,6 +18,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Iterator
 
+from rolecall import facts
 from rolecall.compare import LEVELS, Divergence, first_difference, level_of
 from rolecall.outcome import ERROR, OK
 from rolecall.rules import REASONS, RULES
@@ -821,18 +822,27 @@ def symptom_cause(div: Divergence, source: str = "") -> Cause:
         return Cause(f"{way}|{exp}|{said}", f"answers {said} where AWS answers {exp}" + (f" ({text})" if text else ""),
                      way, rule, src)
     fields = div.signature.split("|", 3)[-1]
+    if div.level == "facts":
+        return Cause(f"{way}|{div.call}|facts|{fields}", f"returns {_facts_text(fields)} from {div.call}", way,
+                     "returned-facts", facts.FACTS.get(div.call, ((), ""))[1] or src)
     what = "message" if div.level == "message" else f"result ({fields})"
     return Cause(f"{way}|{div.call}|{div.level}|{fields}", f"returns a different {what} from {div.call}", way, rule, src)
 
 
+def _facts_text(fields: str) -> str:
+    """`+.PackedPolicySize,~.Arn` as words: "an extra PackedPolicySize, a different Arn"."""
+    words = {"+": "an extra", "-": "no", "~": "a different"}
+    return ", ".join(f"{words.get(f[:1], 'a different')} {f[2:]}" for f in fields.split(",") if f)
+
+
 # ----------------------------------------------------------------------------- attribution
 
-def _same_answer(a, b, limit: int) -> bool:
-    lv = level_of(a, b)
+def _same_answer(a, b, limit: int, call: str | None = None) -> bool:
+    lv = level_of(a, b, call)
     return lv is None or LEVELS.index(lv) > limit
 
 
-def explain(div: Divergence, target, oracle, *, enforcement: Enforcement | None = None, strictness: str = "code",
+def explain(div: Divergence, target, oracle, *, enforcement: Enforcement | None = None, strictness: str = "facts",
             budget: int = 24) -> Cause:
     """The cause of one confirmed divergence, found by replaying at most `budget` twins (a count:
     a seeded run names the same cause on any machine)."""
@@ -860,6 +870,7 @@ def explain(div: Divergence, target, oracle, *, enforcement: Enforcement | None 
     limit = LEVELS.index(strictness)
     steps = [s.id for s in div.scenario.steps]
     upto = steps[: steps.index(div.step_id) + 1]
+    calls = {s.id: s.call for s in div.scenario.steps}
     expected_before = None
     tries = 0
     way = direction(e, o)
@@ -876,7 +887,7 @@ def explain(div: Divergence, target, oracle, *, enforcement: Enforcement | None 
             expected_before = oracle.run(div.scenario)
         exp = oracle.run(scenario)
         if exp.setup_error is not None or not all(
-                exp.outcome(s) is not None and _same_answer(expected_before.outcome(s), exp.outcome(s), limit)
+                exp.outcome(s) is not None and _same_answer(expected_before.outcome(s), exp.outcome(s), limit, calls[s])
                 for s in upto if expected_before.outcome(s) is not None):
             continue  # AWS answers the twin differently: not the same case
         obs = target.run(scenario)

@@ -299,7 +299,7 @@ STALE = "stale"
 REPLAY_PROPERTY = "baseline replay"
 
 
-def replay_baseline(baseline: Baseline, target, oracle, strictness: str = "code", *,
+def replay_baseline(baseline: Baseline, target, oracle, strictness: str = "facts", *,
                     options: dict | None = None, attempts: int = 3) -> list[Replayed]:
     """Replay, for every entry of `target`, its pinned scenario (which diverged) and the scenario it
     passed, in id order; explain each divergence seen. `target` and `oracle` are open Targets, or

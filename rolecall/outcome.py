@@ -28,6 +28,8 @@ class Outcome:
     result: Any = None
     reason: str | None = None  # why a step is unsupported; or the model's reason label
     trace: tuple = field(default=(), compare=False)  # the reference model's decision trace
+    # returned facts (rolecall.facts) the oracle is not sure of on this step: not compared
+    unsure: tuple = field(default=(), compare=False)
 
     def to_dict(self, *, trace: bool = False) -> dict:
         d: dict[str, Any] = {"id": self.id, "outcome": self.outcome}
@@ -41,6 +43,8 @@ class Outcome:
             d["reason"] = self.reason
         if trace and self.trace:
             d["trace"] = [dict(t) for t in self.trace]
+        if trace and self.unsure:
+            d["unsure"] = list(self.unsure)
         return d
 
 
@@ -48,7 +52,7 @@ class Outcome:
     def from_dict(cls, d: Mapping[str, Any]) -> "Outcome":
         return cls(id=d["id"], outcome=d["outcome"], code=d.get("code"), http_status=d.get("http_status"),
                    message=d.get("message"), result=d.get("result"), reason=d.get("reason"),
-                   trace=tuple(d.get("trace") or ()))
+                   trace=tuple(d.get("trace") or ()), unsure=tuple(d.get("unsure") or ()))
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,11 @@ class Run:
 _ID_TOKEN = re.compile(r"\b([A-Z]{4})[A-Z0-9]{12,28}\b")
 _SECRET_FIELDS = {"SecretAccessKey": "<secret>", "SessionToken": "<session-token>"}
 _TIME_FIELDS_RELATIVE = {"Expiration"}
+# A unique id is named by its entity only when it carries AWS's prefix for that kind of entity
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html#identifiers-prefixes):
+# one that does not keeps its shape, so a wrong prefix shows as a different returned fact.
+_ID_PREFIXES = {"RoleId": "AROA", "UserId": "AIDA", "PolicyId": "ANPA", "InstanceProfileId": "AIPA",
+                "AccessKeyId": "AKIA"}
 
 
 class Normaliser:
@@ -92,10 +101,11 @@ class Normaliser:
             self._pattern = None
 
     def learn_ids(self, result: Any, describe) -> None:
-        """Record unique ids found in a create/get result: {"Role": {"RoleId": .., "Arn": ..}} and the like."""
+        """Record unique ids found in a create/get result: {"Role": {"RoleId": .., "Arn": ..}} and the like
+        (each only with its kind's prefix)."""
         if isinstance(result, dict):
-            for id_key in ("RoleId", "UserId", "PolicyId", "InstanceProfileId", "AccessKeyId"):
-                if id_key in result and isinstance(result[id_key], str):
+            for id_key, prefix in _ID_PREFIXES.items():
+                if id_key in result and isinstance(result[id_key], str) and result[id_key].startswith(prefix):
                     kind = id_key[:-2]
                     label = describe(result)
                     if label:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from rolecall import settings
+from rolecall.compare import DEFAULT_STRICTNESS, LEVELS
 from rolecall.conformance import CATALOGUE
 from rolecall.engine import PROFILES, Cell
 from rolecall.events import TargetLost
@@ -36,8 +37,8 @@ def pytest_addoption(parser) -> None:
     g.addoption("--rolecall-target", action="append", default=[], metavar="NAME",
                 help="target to test (repeatable); default: moto, moto+auth, localstack")
     g.addoption("--rolecall-oracle", default="reference", metavar="NAME", help="the target others are compared with")
-    g.addoption("--rolecall-strictness", default=None, choices=["decision", "code", "result", "message"],
-                help="default: $ROLECALL_STRICTNESS, [tool.rolecall] strictness, or code")
+    g.addoption("--rolecall-strictness", default=None, choices=list(LEVELS),
+                help="default: $ROLECALL_STRICTNESS, [tool.rolecall] strictness, or facts")
     g.addoption("--rolecall-profile", default=None, choices=sorted(PROFILES),
                 help="Hypothesis profile (default: $ROLECALL_PROFILE, [tool.rolecall] profile, or ci)")
     g.addoption("--rolecall-max-examples", type=int, default=None, metavar="N")
@@ -75,7 +76,7 @@ def in_shard(property_name: str, shard: tuple[int, int] | None) -> bool:
 
 _FLAGS = {"targets": "rolecall_target", "profile": "rolecall_profile", "strictness": "rolecall_strictness",
           "baseline": "rolecall_baseline", "report-dir": "rolecall_report_dir"}
-_FALLBACK = {"targets": list(LOCAL_DEFAULT), "profile": "ci", "strictness": "code", "baseline": None,
+_FALLBACK = {"targets": list(LOCAL_DEFAULT), "profile": "ci", "strictness": DEFAULT_STRICTNESS, "baseline": None,
              "report-dir": None}
 
 

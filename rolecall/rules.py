@@ -14,6 +14,7 @@ SESSION_POLICIES = "https://docs.aws.amazon.com/IAM/latest/UserGuide/access_poli
 WEB_IDENTITY = "https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoleWithWebIdentity.html"
 SCPS = "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_evaluation.html"
 RCPS = "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps_evaluation.html"
+SIMULATOR = "https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_testing-policies.html"
 
 # Every reason label the model can decide with, and the page behind it. The strategies'
 # coverage tests require that generated scenarios reach each one.
@@ -47,6 +48,9 @@ REASONS: dict[str, str] = {
     "deny-explicit-scp": SCPS,
     "deny-scp-no-allow": SCPS,
     "deny-explicit-rcp": RCPS,
+    "simulated-allowed": SIMULATOR,
+    "simulated-explicit-deny": SIMULATOR,
+    "simulated-implicit-deny": SIMULATOR,
 }
 
 # What each reason label says AWS does, in one line (a baseline entry's reason quotes it).
@@ -89,4 +93,7 @@ RULES: dict[str, str] = {
     "deny-explicit-scp": "an explicit Deny in an SCP on the account's path overrides every Allow",
     "deny-scp-no-allow": "every level from the root to a member account needs an SCP that allows",
     "deny-explicit-rcp": "an explicit Deny in an RCP on the resource account's path overrides every Allow",
+    "simulated-allowed": "the policy simulator answers allowed where the simulated policies allow (trust policies aside)",
+    "simulated-explicit-deny": "the policy simulator answers explicitDeny where a simulated policy denies",
+    "simulated-implicit-deny": "the policy simulator answers implicitDeny where no simulated policy allows",
 }

@@ -50,7 +50,7 @@ def new_run_id() -> str:
 
 
 def run(properties: list[Property], target_specs: list[str], *, oracle_spec: str = "reference",
-        profile: Profile = PROFILES["ci"], strictness: str = "code", seed: int | None = None,
+        profile: Profile = PROFILES["ci"], strictness: str = "facts", seed: int | None = None,
         max_examples: int | None = None, target_options: dict[str, Any] | None = None,
         listener: Listener = ignore, workers: int = 1, after_cell: AfterCell | None = None,
         before_cells: Callable[[TargetPool, Listener], None] | None = None) -> RunResult:

@@ -4,7 +4,7 @@ variables, then command-line flags; each wins over the one before.
     [tool.rolecall]
     targets = ["moto", "localstack"]     # ROLECALL_TARGETS=moto,localstack   --target
     profile = "dev"                      # ROLECALL_PROFILE                   --profile
-    strictness = "code"                  # ROLECALL_STRICTNESS                --strictness
+    strictness = "facts"                 # ROLECALL_STRICTNESS                --strictness
     baseline = "baselines"               # ROLECALL_BASELINE                  --baseline
     report-dir = "reports"               # ROLECALL_REPORT_DIR                --report-dir
     matrix-dir = "matrix"                # ROLECALL_MATRIX_DIR                rolecall matrix --history
@@ -22,13 +22,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from rolecall.compare import LEVELS
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # Python 3.10
     import tomli as tomllib
 
 PROFILES = ("ci", "dev", "explore", "replay")
-STRICTNESS = ("decision", "code", "result", "message")
+STRICTNESS = LEVELS
 #: setting -> its environment variable
 ENV = {"targets": "ROLECALL_TARGETS", "profile": "ROLECALL_PROFILE", "strictness": "ROLECALL_STRICTNESS",
        "baseline": "ROLECALL_BASELINE", "report-dir": "ROLECALL_REPORT_DIR", "matrix-dir": "ROLECALL_MATRIX_DIR",

@@ -32,7 +32,7 @@ def target_lost(cell: Cell) -> bool:
 
 
 def run_cell(prop: Property, spec: str, pool: TargetPool, *, oracle_spec: str = "reference",
-             profile: Profile = PROFILES["ci"], strictness: str = "code", seed: int | None = None,
+             profile: Profile = PROFILES["ci"], strictness: str = "facts", seed: int | None = None,
              max_examples: int | None = None, emit: Listener = ignore,
              after_cell: AfterCell | None = None) -> Cell | None:
     """Explore `prop` on the target `spec`; None when the target (or oracle) cannot be opened,

@@ -70,6 +70,7 @@ class CallResult:
     result: Any
     trace: tuple = ()
     reason: str | None = None
+    unsure: tuple = ()  # returned facts the target cannot vouch for (an oracle says so)
 
 
 class Target(abc.ABC):
@@ -325,4 +326,5 @@ class Target(abc.ABC):
             creds[step.id] = Credentials(k["AccessKeyId"], k["SecretAccessKey"], label=step.id)
         results[step.id] = raw
         norm.learn_ids(raw, self._describe(names))
-        return Outcome(id=step.id, outcome=OK, result=norm.value(raw, now=now), trace=res.trace, reason=res.reason)
+        return Outcome(id=step.id, outcome=OK, result=norm.value(raw, now=now), trace=res.trace, reason=res.reason,
+                       unsure=res.unsure)

@@ -188,6 +188,28 @@ def test_summary_md_is_a_step_summary_with_matrix_divergences_and_coverage(resul
     assert "<details>" in md and "</details>" in md
 
 
+def test_the_report_shows_which_features_the_run_reached_per_target(result, report):
+    from rolecall.features import FEATURES
+
+    md = (report / "summary.md").read_text()
+    rows = _table(md, "| feature |")
+    assert rows[0] == ["feature", "`moto`", "`moto+auth`"]
+    shown = {r[0].strip("`"): r[1:] for r in rows[2:]}
+    assert list(shown) == list(FEATURES)  # every catalogued feature, a hole too
+    for i, target in enumerate(["moto", "moto+auth"]):
+        cells = [c for c in result.cells if c.target == target]
+        for feature in FEATURES:
+            n = sum(c.features.get(feature, 0) for c in cells)
+            assert shown[feature][i] == (str(n) if n else "**0**"), (feature, target)
+    summary = json.loads((report / "summary.json").read_text())
+    reached = {t: sum(1 for f in FEATURES if any(c.features.get(f) for c in result.cells if c.target == t))
+               for t in ("moto", "moto+auth")}
+    assert summary["features_reached"] == reached and 0 < reached["moto"] < len(FEATURES)
+    assert f"moto {reached['moto']}/{len(FEATURES)}" in md
+    page = (report / "index.html").read_text()
+    assert 'id="feature-table"' in page and '"features_reached"' in page
+
+
 def test_html_is_one_self_contained_file(report):
     page = (report / "index.html").read_text()
     assert not re.search(r"<(script|link|img)[^>]+(src|href)=", page), "no external assets"

@@ -37,7 +37,7 @@ def test_the_environment_wins_over_the_file_and_paths_are_relative_to_it(tmp_pat
     ('profile = "fast"\n', {}, "profile is one of ci, dev, explore, replay, got 'fast'"),
     ('targets = "moto"\n', {}, None),  # one target as a string is fine
     ('targets = []\n', {}, "targets is a list of target names, got []"),
-    ("", {"ROLECALL_STRICTNESS": "exact"}, "ROLECALL_STRICTNESS: strictness is one of decision, code, result, "
+    ("", {"ROLECALL_STRICTNESS": "exact"}, "ROLECALL_STRICTNESS: strictness is one of decision, code, facts, result, "
                                            "message, got 'exact'"),
 ])
 def test_a_wrong_setting_is_one_line_naming_where_it_is(tmp_path, body, env, message):

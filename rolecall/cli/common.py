@@ -9,13 +9,14 @@ import os
 
 import click
 
+from rolecall.compare import DEFAULT_STRICTNESS, LEVELS  # noqa: F401 - options of run and explore
 from rolecall.events import CellFinished, CellStarted, ExampleCounted, Note, TargetLost
 
 #: exit codes (as Schemathesis): 0 all good, 1 a divergence or failed expectation, 2 rolecall
 #: could not do its job (bad input, no target reachable, nothing tested), 130 interrupted
 EXIT_OK, EXIT_FAIL, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 
-STRICTNESS = click.Choice(["decision", "code", "result", "message"])
+STRICTNESS = click.Choice(list(LEVELS))
 
 
 class UserError(click.ClickException):

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import click
 
-from rolecall.cli.common import (EXIT_ERROR, EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK, STRICTNESS, TARGET_OPTION_HELP, UserError,
-                                 target_options)
+from rolecall.cli.common import (DEFAULT_STRICTNESS, EXIT_ERROR, EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK, STRICTNESS,
+                                 TARGET_OPTION_HELP, UserError, target_options)
 from rolecall.conformance import select
 from rolecall.engine import PROFILES, Cell
 from rolecall.events import TargetLost
@@ -55,7 +55,7 @@ def merge(into, cell) -> None:
 @click.option("--oracle", default="reference", show_default=True)
 @click.option("-m", "--feature", "features", multiple=True, metavar="FEATURE")
 @click.option("--examples-per-pass", type=click.IntRange(10, 100000), default=300, show_default=True)
-@click.option("--strictness", type=STRICTNESS, default="code")
+@click.option("--strictness", type=STRICTNESS, default=DEFAULT_STRICTNESS)
 @click.option("--report-dir", type=click.Path(path_type=Path), default=Path("reports"), show_default=True)
 @click.option("--localstack-endpoint", metavar="URL")
 @click.option("--target-option", "target_option_pairs", multiple=True, metavar="KEY=VALUE", help=TARGET_OPTION_HELP)

@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from rolecall import interrupts
-from rolecall.cli.common import (EXIT_ERROR, EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK, STRICTNESS, TARGET_OPTION_HELP,
-                                 WORKERS, UserError, progress_listener, target_options)
+from rolecall.cli.common import (DEFAULT_STRICTNESS, EXIT_ERROR, EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK, STRICTNESS,
+                                 TARGET_OPTION_HELP, WORKERS, UserError, progress_listener, target_options)
 from rolecall.conformance import select
 from rolecall.corpus import default_folders, load_corpus, replay_corpus
 from rolecall.engine import PROFILES
@@ -34,8 +34,9 @@ from rolecall.targets import LOCAL_DEFAULT, UnknownTarget, _factory
               help="Hypothesis budget: ci (fixed seed), dev, explore (long), replay (the example database only).")
 @click.option("--property", "properties", multiple=True, metavar="NAME", help="Only these properties.")
 @click.option("-m", "--feature", "features", multiple=True, metavar="FEATURE", help="Only properties of this feature.")
-@click.option("--strictness", type=STRICTNESS, default="code",
-              show_default=True, help="The finest level at which a difference counts.")
+@click.option("--strictness", type=STRICTNESS, default=DEFAULT_STRICTNESS,
+              show_default=True, help="The finest level at which a difference counts: decision, code, facts (the returned "
+                   "fields AWS defines, as far as the oracle is sure), result, message.")
 @click.option("--seed", type=int, help="Seed for the search (default: the profile's).")
 @click.option("--max-examples", type=click.IntRange(1, 100000), help="Examples per property and round.")
 @click.option("--report-dir", type=click.Path(path_type=Path), default=Path("reports"), show_default=True)

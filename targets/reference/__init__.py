@@ -99,7 +99,23 @@ class ReferenceTarget(Target):
         except (KeyError, TypeError, ValueError) as exc:
             # A parameter of the wrong shape that AWS's model would reject in ways we have not sourced.
             raise Unsupported(f"reference model: cannot interpret the parameters ({type(exc).__name__}: {exc})") from None
-        return CallResult(result, trace=_trace(decision), reason=decision.reason if decision else None)
+        return CallResult(result, trace=_trace(decision), reason=decision.reason if decision else None,
+                          unsure=_unsure(f"{service}:{action}", params))
+
+
+#: calls whose answer carries PackedPolicySize when the request passes session policies or tags
+_PACKED = {"sts:AssumeRole", "sts:GetFederationToken"}
+
+
+def _unsure(call: str, params: Mapping[str, Any]) -> tuple[str, ...]:
+    """The returned facts the model cannot vouch for: PackedPolicySize, "the packed size of the
+    session policies and session tags combined passed in the request"
+    (https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html), whose packing AWS
+    does not publish (docs/decisions.md, 12). Without policies or tags AWS answers none, and the
+    model is sure of that."""
+    if call in _PACKED and any(params.get(k) for k in ("Policy", "PolicyArns", "Tags")):
+        return ("PackedPolicySize",)
+    return ()
 
 
 def reference() -> ReferenceTarget:

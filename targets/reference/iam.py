@@ -10,16 +10,18 @@ collected here, so a new action is written in its module and nothing else lists 
   iam_policies.py           managed policies, attaching and detaching them
   iam_instance_profiles.py  instance profiles
   oidc.py                   OpenID Connect identity providers
+  simulator.py              the policy simulator (SimulatePrincipalPolicy, SimulateCustomPolicy)
   iam_common.py             what they share: quotas, authorization, documents, tags, pages, shapes
 """
 from __future__ import annotations
 
-from rolecall.targets.reference import iam_groups, iam_instance_profiles, iam_policies, iam_roles, iam_users, oidc
+from rolecall.targets.reference import (iam_groups, iam_instance_profiles, iam_policies, iam_roles, iam_users, oidc,
+                                        simulator)
 from rolecall.targets.reference.iam_common import (ACCESS_KEYS_PER_USER, authorize_missing, MANAGED_POLICY_MAX, QUOTAS, RECORDED,
                                                    ROLE_INLINE_AGGREGATE_MAX, SLR_DOCS, TRUST_POLICY_MAX,
                                                    USER_INLINE_AGGREGATE_MAX)
 
-MODULES = (iam_roles, iam_users, iam_groups, iam_policies, iam_instance_profiles, oidc)
+MODULES = (iam_roles, iam_users, iam_groups, iam_policies, iam_instance_profiles, oidc, simulator)
 
 
 def _operations() -> dict:

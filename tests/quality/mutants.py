@@ -14,7 +14,7 @@ the name with `_` for `-`), so it runs through the real engine like any emulator
 The bug is patched in only while the broken target makes a call, so the oracle (the unbroken
 model, in the same process, never called at the same time) is unaffected. `property` names
 the one property that should find it (the CI cost stays small) and `strictness` the level it
-is visible at (two break returned facts only: `result`, until facts are compared by default).
+is searched at: the default, `facts`, which compares returned facts (the GetCallerIdentity ARN).
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from typing import Callable
 
 from rolecall.targets.reference import (ReferenceTarget, access, evaluation, federation, iam, iam_common, iam_roles,
                                         organizations, policy, policy_conditions, policy_matchers, policy_patterns,
-                                        policy_validation, s3, sts)
+                                        policy_validation, s3, simulator, sts)
 from rolecall.targets.reference.evaluation import Decision
 from rolecall.targets.reference.policy_conditions import _Condition
 from rolecall.targets.reference.policy_matchers import _ActionMatcher, _PrincipalMatcher, _ResourceMatcher
@@ -40,7 +40,7 @@ class Mutant:
     what: str
     property: str  # the property that should find it
     source: str  # the AWS rule it breaks
-    strictness: str = "code"
+    strictness: str = "facts"
 
 
 @contextlib.contextmanager
@@ -340,6 +340,49 @@ def _scp_ignored():
     return _setattr((organizations, "scp_levels", lambda model, caller: []))
 
 
+# ----------------------------------------------------------------------------- the policy simulator
+
+def _simulator_exact_match():
+    """The policy simulator matches Action and Resource by exact string (as LocalStack community
+    does): `s3:*`, `s3:Get*` or `arn:aws:s3:::bucket/*` allow nothing."""
+    def decision(identity, boundary, request):
+        def scan(pset):
+            allow = deny = False
+            for _, pol in pset.policies:
+                for st in pol.statements:
+                    if st.not_action or st.not_resource or request.action not in st.actions:
+                        continue
+                    if st.resources is not None and request.resource not in st.resources:
+                        continue
+                    deny, allow = deny or st.effect == "Deny", allow or st.effect == "Allow"
+            return allow, deny
+
+        allow, deny = scan(identity)
+        b_allow, b_deny = scan(boundary) if boundary.present else (True, False)
+        if deny or b_deny:
+            return simulator.EXPLICIT_DENY
+        return simulator.ALLOWED if allow and b_allow else simulator.IMPLICIT_DENY
+
+    return _setattr((simulator, "decision", decision))
+
+
+def _simulator_evaluates_trust():
+    """The policy simulator evaluates a trust policy passed as ResourcePolicy for sts:AssumeRole:
+    a trust policy denying the user makes the simulation an explicit deny (AWS ignores it)."""
+    original = simulator._simulate
+
+    def simulate(p, identity, boundary):
+        if p.get("ResourcePolicy"):
+            trust = policy.parse_policy(p["ResourcePolicy"], "trust")
+            if any(st.effect == "Deny" for st in trust.statements):
+                identity = evaluation.PolicySet("identity", [*identity.policies, ("trust", policy.parse_policy(
+                    '{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"sts:AssumeRole",'
+                    '"Resource":"*"}]}', "identity"))])
+        return original(p, identity, boundary)
+
+    return _setattr((simulator, "_simulate", simulate))
+
+
 MUTANTS = [
     Mutant("principal-prefix-match", _principal_prefix, _principal_prefix.__doc__, "assume_role_trust_and_identity",
            DOCS + "reference_policies_elements_principal.html"),
@@ -361,7 +404,7 @@ MUTANTS = [
            "policy_evaluation", DOCS + "reference_policies_elements_condition.html"),
     Mutant("caller-identity-arn-of-role", _caller_identity_arn, _caller_identity_arn.__doc__,
            "assume_role_trust_and_identity",
-           "https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html", strictness="result"),
+           "https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html"),
     Mutant("default-session-duration-twelve-hours", _default_duration, _default_duration.__doc__,
            "session_duration_and_expiry",
            "https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html"),
@@ -377,6 +420,10 @@ MUTANTS = [
            "web_identity_tokens_and_trust", federation.WEB_IDENTITY),
     Mutant("scp-ignored", _scp_ignored, _scp_ignored.__doc__, "organization_policies_cap_access",
            "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_evaluation.html"),
+    Mutant("simulator-exact-string-match", _simulator_exact_match, _simulator_exact_match.__doc__, "policy_simulator",
+           DOCS + "reference_policies_elements_action.html"),
+    Mutant("simulator-evaluates-trust-policy", _simulator_evaluates_trust, _simulator_evaluates_trust.__doc__,
+           "policy_simulator", "https://github.com/aws/aws-cli/issues/10314"),
 ]
 BY_NAME = {m.name: m for m in MUTANTS}
 
