@@ -137,7 +137,13 @@ class Normaliser:
                 return f"<now+{int(round(seconds / 60.0)) * 60}s>"
             return "<timestamp>"
         if isinstance(v, str):
-            return self.text(v)
+            out = self.text(v)
+            prefix = _ID_PREFIXES.get(key or "")
+            if prefix and out == v and not v.startswith(prefix):
+                # a unique id without AWS's prefix: one shape whatever its random characters, so it
+                # differs from AWS's answer but not from another run of the same emulator
+                return f"<{key} not {prefix}…>"
+            return out
         if isinstance(v, dict):
             return {k: self.value(x, k, now=now) for k, x in v.items()}
         if isinstance(v, (list, tuple)):
