@@ -228,14 +228,17 @@ def test_interrupted_run_exits_130_and_leaves_no_partial_report(workdir):
 # ----------------------------------------------------------------------------- pinned replays
 
 AGREEING = {
-    # Same account, a trust policy naming the caller: AWS allows, and so does moto.
+    # Same account, a trust policy naming the caller: AWS allows, and so does moto. With a session
+    # policy, so that AWS's PackedPolicySize (unpublished packing) is a fact the oracle is unsure of.
     # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html
     "format": "rolecall/scenario@1",
     "accounts": {"A": {"users": {"bob": {}}, "roles": {"reader": {"trust": {
         "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "{{A:user/bob}}"},
                                                "Action": "sts:AssumeRole"}]}}}}},
     "steps": [{"id": "assume", "as": "A:user/bob", "call": "sts:AssumeRole",
-               "params": {"RoleArn": "{{A:role/reader}}", "RoleSessionName": "bob-session"}}],
+               "params": {"RoleArn": "{{A:role/reader}}", "RoleSessionName": "bob-session",
+                          "Policy": '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*",'
+                                    '"Resource":"*"}]}'}}],
 }
 
 
