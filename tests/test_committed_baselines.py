@@ -14,7 +14,7 @@ from conftest import ROOT
 from rolecall.ledger import TRIAGE, Baseline
 
 BASELINES = ROOT / "baselines"
-TARGETS = ["moto", "moto+auth", "localstack"]
+TARGETS = ["moto", "moto+auth", "localstack", "ministack+auth"]  # the default targets
 AWS_PAGE = re.compile(r"https://(docs\.aws\.amazon\.com|repost\.aws|aws\.amazon\.com)/")
 ROLECALL = str(Path(sys.executable).with_name("rolecall"))
 
@@ -24,7 +24,9 @@ def test_each_local_target_has_a_baseline_of_findings_with_titles_sources_and_tr
     assert set(TARGETS) <= set(ledger.entries), sorted(ledger.entries)
     for target in TARGETS:
         entries = ledger.entries[target]
-        assert 1 <= len(entries) <= 40, f"{target}: {len(entries)} findings"
+        # behaviours, not symptoms: a ci run of 768 divergences gives 38-56 findings per target
+        # (returned facts, the corpus, federation, organizations and the simulator included)
+        assert 1 <= len(entries) <= 60, f"{target}: {len(entries)} findings"
         for fid, e in entries.items():
             assert e["title"].startswith(target + " ") and len(e["title"]) <= 200, (fid, e["title"])
             assert AWS_PAGE.match(e["source"]), (fid, e["source"])
@@ -60,7 +62,7 @@ def _still_failing(target: str, *extra: str) -> None:
     assert not passing, f"{target} now passes these pinned scenarios (fixed? `rolecall baseline prune`): {passing}"
 
 
-@pytest.mark.parametrize("target", ["moto", "moto+auth"])
+@pytest.mark.parametrize("target", ["moto", "moto+auth", "ministack+auth"])
 def test_each_pinned_scenario_still_fails_on_its_emulator(target):
     _still_failing(target)
 
