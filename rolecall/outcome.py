@@ -79,6 +79,8 @@ class Run:
 # Keys of the 4-letter-prefixed identifiers AWS generates (AKIA, ASIA, AROA, AIDA, ANPA, AIPA, ...)
 # and of emulators' own variants (LSIA, ...). Replaced by their prefix-keeping shape.
 _ID_TOKEN = re.compile(r"\b([A-Z]{4})[A-Z0-9]{12,28}\b")
+_BARE_ID = re.compile(r"[A-Za-z0-9]{16,32}")
+_VALID_PREFIXES = {"AccessKeyId": ("AKIA", "ASIA")}  # long-term and temporary keys
 _SECRET_FIELDS = {"SecretAccessKey": "<secret>", "SessionToken": "<session-token>"}
 _TIME_FIELDS_RELATIVE = {"Expiration"}
 # A unique id is named by its entity only when it carries AWS's prefix for that kind of entity
@@ -137,13 +139,14 @@ class Normaliser:
                 return f"<now+{int(round(seconds / 60.0)) * 60}s>"
             return "<timestamp>"
         if isinstance(v, str):
-            out = self.text(v)
             prefix = _ID_PREFIXES.get(key or "")
-            if prefix and out == v and not v.startswith(prefix):
-                # a unique id without AWS's prefix: one shape whatever its random characters, so it
-                # differs from AWS's answer but not from another run of the same emulator
+            if (prefix and v not in self.symbols and _BARE_ID.fullmatch(v) and not v.isdigit()
+                    and not v.startswith(_VALID_PREFIXES.get(key, (prefix,)))):
+                # a unique id without any AWS prefix (moto's 20 random lower-case characters): one
+                # shape, judged on the raw value alone, so it differs from AWS's answer but not
+                # from another run of the same emulator
                 return f"<{key} not {prefix}…>"
-            return out
+            return self.text(v)
         if isinstance(v, dict):
             return {k: self.value(x, k, now=now) for k, x in v.items()}
         if isinstance(v, (list, tuple)):
