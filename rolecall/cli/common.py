@@ -119,3 +119,23 @@ def progress_listener(bar):
             bar.note(event.text)
 
     return listen
+
+
+def checked_plan(specs: list[str], oracle: str, properties, features) -> list:
+    """The properties a run or matrix will search, after checking every target name (and the
+    oracle's) and the --property/--feature selection: a bad one is UserError, before any work."""
+    from rolecall.conformance import select
+    from rolecall.targets import UnknownTarget, _factory
+
+    for spec in [*specs, oracle]:
+        try:
+            _factory(spec)
+        except UnknownTarget as exc:
+            raise UserError(str(exc)) from None
+    try:
+        props = select(list(properties) or None, list(features) or None)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    if not props:
+        raise UserError("no property matches the given --property/--feature")
+    return props

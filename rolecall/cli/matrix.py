@@ -10,15 +10,14 @@ import click
 
 from rolecall import interrupts
 from rolecall.cli.common import (EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, STRICTNESS, TARGET_OPTION_HELP, UserError,
-                                 progress_listener, target_options)
-from rolecall.conformance import select
+                                 checked_plan, progress_listener, target_options)
 from rolecall.engine import PROFILES
 from rolecall.matrix import product_string, run_product, settle
 from rolecall.paths import unwritable
 from rolecall.reports import matrix as history_
 from rolecall.reports.progress import Progress
 from rolecall.reports.records import build
-from rolecall.targets import LOCAL_DEFAULT, UnknownTarget, _factory
+from rolecall.targets import LOCAL_DEFAULT
 from rolecall.targets.served import stop_shared
 
 
@@ -52,17 +51,7 @@ def matrix(targets, history, oracle, profile, properties, features, strictness, 
     Exit 0 when every target ran, 2 when one could not (its summary is left as it was), 130 when
     interrupted."""
     specs = [] if no_run else list(dict.fromkeys(targets or LOCAL_DEFAULT))
-    for spec in [*specs, oracle]:
-        try:
-            _factory(spec)
-        except UnknownTarget as exc:
-            raise UserError(str(exc)) from None
-    try:
-        props = select(list(properties) or None, list(features) or None)
-    except ValueError as exc:
-        raise UserError(str(exc)) from None
-    if not props:
-        raise UserError("no property matches the given --property/--feature")
+    props = checked_plan(specs, oracle, properties, features)
     problem = unwritable(history)
     if problem:
         raise UserError(problem.replace("cannot write a report there", "cannot write the matrix history there"))

@@ -9,8 +9,8 @@ import click
 
 from rolecall import interrupts
 from rolecall.cli.common import (DEFAULT_STRICTNESS, EXIT_ERROR, EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK, STRICTNESS,
-                                 TARGET_OPTION_HELP, WORKERS, UserError, progress_listener, target_options)
-from rolecall.conformance import select
+                                 TARGET_OPTION_HELP, WORKERS, UserError, checked_plan, progress_listener,
+                                 target_options)
 from rolecall.corpus import default_folders, load_corpus, replay_corpus
 from rolecall.engine import PROFILES
 from rolecall.events import Note
@@ -23,7 +23,7 @@ from rolecall.reports.records import build
 from rolecall.reports.terminal import print_summary
 from rolecall.scenario import ScenarioError
 from rolecall.session import run as run_suite
-from rolecall.targets import LOCAL_DEFAULT, UnknownTarget, _factory
+from rolecall.targets import LOCAL_DEFAULT
 
 
 @click.command("run")
@@ -63,17 +63,7 @@ def run(targets, oracle, profile, properties, features, strictness, seed, max_ex
     findings, regressions (a scenario the target passed at baseline time fails now) or expired
     entries."""
     target_specs = list(targets) or list(LOCAL_DEFAULT)
-    for spec in [*target_specs, oracle]:
-        try:
-            _factory(spec)
-        except UnknownTarget as exc:
-            raise UserError(str(exc)) from None
-    try:
-        props = select(list(properties) or None, list(features) or None)
-    except ValueError as exc:
-        raise UserError(str(exc)) from None
-    if not props:
-        raise UserError("no property matches the given --property/--feature")
+    props = checked_plan(target_specs, oracle, properties, features)
     problem = unwritable(report_dir)
     if problem:
         raise UserError(problem)
