@@ -164,6 +164,7 @@ def test_an_account_emptied_after_a_scenario_shows_nothing_of_it(localstack_endp
     assert reused.spare_accounts.reused >= before + 2  # both accounts were reused ones
 
 
+@pytest.mark.slow
 @pytest.mark.localstack
 @pytest.mark.parametrize("spec", ["localstack", "localemu"])
 def test_seeded_scenarios_of_every_property_answer_the_same_on_reused_accounts(spec, localstack_endpoint):

@@ -451,6 +451,7 @@ def _assert_no_secrets(setup: AwsSetup, *texts: str) -> None:
         assert SESSION_TOKEN_PREFIX not in text
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_interrupted_run_deletes_what_it_created(setup, tmp_path, sig):
     proc, out, err = _hold(setup, tmp_path)
@@ -479,6 +480,7 @@ def test_interrupted_run_deletes_what_it_created(setup, tmp_path, sig):
     _assert_no_secrets(setup, out.read_text(), stderr, swept.stdout, swept.stderr)
 
 
+@pytest.mark.slow
 def test_killed_run_is_swept_by_prefix_and_tag(setup, tmp_path):
     iam = setup.stand_in.client("iam", setup.key_a, setup.secret_a)
     trust = json.dumps(_policy())

@@ -219,6 +219,7 @@ def test_findings_group_divergences_by_cause_per_target_and_are_shared_by_cause(
     assert by[("moto+auth", finding_id("feature|NotAction"))]["shared_with"] == []
 
 
+@pytest.mark.slow
 def test_moto_default_mode_is_one_authorizes_nothing_finding_not_one_per_symptom(tmp_path):
     p = subprocess.run([str(ROLECALL), "run", "--target", "moto", "--property", "same_account_assume_role",
                         "--max-examples", "10", "--report-dir", str(tmp_path), "--workers", "1"],

@@ -73,6 +73,7 @@ def gate_of(workdir: Path) -> dict:
     return json.loads((workdir / "reports" / "latest" / "summary.json").read_text())["gate"]
 
 
+@pytest.mark.slow
 def test_moto_new_findings_fail_then_pass_once_accepted_and_stay_passing_after_a_dev_run(workdir):
     first = run_gated(workdir, "moto")
     assert first.returncode == 1, first.stdout + first.stderr
@@ -121,6 +122,7 @@ def test_a_missing_baseline_folder_is_exit_2_before_any_work(workdir):
     assert not (workdir / "reports").exists()
 
 
+@pytest.mark.slow
 def test_expired_entries_fail_and_unseen_ones_are_unobserved(workdir):
     """An entry past its expiry day fails the gate again; one the search did not meet passes."""
     assert run_gated(workdir, "planted_target:factory").returncode == 1
@@ -169,6 +171,7 @@ def _unreachable_specs():
     return specs
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("target_args", _unreachable_specs())
 def test_unreachable_target_exits_2(workdir, target_args):
     """(The baseline is read first; the target is found unreachable when it is opened.)"""
@@ -198,6 +201,7 @@ def test_corrupted_baseline_is_one_line_exit_2_and_left_untouched(workdir):
     assert not (workdir / "reports").exists(), "nothing ran, nothing was written"
 
 
+@pytest.mark.slow
 def test_interrupted_run_exits_130_and_leaves_no_partial_report(workdir):
     env = {**os.environ, "PYTHONPATH": str(workdir)}
     env.pop("MOTO_ACCOUNT_ID", None)

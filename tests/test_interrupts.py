@@ -29,6 +29,7 @@ BUSY = "ec2_instance_profile_to_s3"
 SEED = int(os.environ.get("ROLECALL_INTERRUPT_SEED", random.randrange(10**6)))
 
 
+@pytest.mark.slow
 def test_an_interrupt_at_random_moments_of_a_run_stops_it_cleanly():
     """In process, ten moments over the first second of a run (opening the
     targets, Hypothesis generating, shrinking, replaying): each run returns, marked

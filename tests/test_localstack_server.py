@@ -134,6 +134,7 @@ def test_s3_put_get(server):
     assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"hello"
 
 
+@pytest.mark.slow
 def test_stop_kills_the_pid(tmp_path):
     _python313_or_skip()
     srv = LocalStackServer(log_dir=tmp_path)
@@ -148,6 +149,7 @@ def test_stop_kills_the_pid(tmp_path):
         wait_healthy(endpoint, timeout=1)
 
 
+@pytest.mark.slow
 def test_cli_start_stop(tmp_path):
     _python313_or_skip()
     pid_file = tmp_path / "server.pid"
@@ -253,6 +255,7 @@ print(json.dumps({"restarts": target.restarts, "first_pid": first_pid, "pid": sh
 """
 
 
+@pytest.mark.slow
 def test_a_server_past_its_memory_limit_is_restarted_between_scenarios(tmp_path):
     """LocalStack keeps every fresh account (~11 MB each); rolecall restarts a server it started
     once it passes ROLECALL_LOCALSTACK_MAX_RSS_MB, and scenarios after it answer as before."""

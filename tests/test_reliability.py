@@ -191,6 +191,7 @@ def _explored(prop_name: str) -> tuple:
     return cell.examples, {i: f.divergence.scenario.dumps() for i, f in cell.divergences.items()}
 
 
+@pytest.mark.slow
 def test_a_slow_machine_explores_a_seeded_cell_as_a_fast_one(monkeypatch):
     """Every limit of a seeded run is a count: Hypothesis's "stop ten seconds after the first
     bug" and its five-minute shrink limit, and rolecall's minimiser's, are set aside. A clock
@@ -207,6 +208,7 @@ def test_a_slow_machine_explores_a_seeded_cell_as_a_fast_one(monkeypatch):
 
 # ----------------------------------------------------------------------------- broken targets
 
+@pytest.mark.slow
 def test_an_endpoint_that_never_answers_times_out_with_one_line(tmp_path):
     server = socket.socket()
     server.bind(("127.0.0.1", 0))

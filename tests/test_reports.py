@@ -366,6 +366,7 @@ def test_baseline_update_accepts_every_finding_with_its_pinned_scenario(result, 
     assert (bl / "moto.json").read_text() == first  # same day: nothing to refresh, nothing duplicated
 
 
+@pytest.mark.slow
 def test_baseline_commands_refuse_bad_input_in_one_line(report, tmp_path):
     bl = tmp_path / "baselines"
     bl.mkdir()

@@ -61,6 +61,7 @@ def _report(path: Path) -> dict:
     return {d["id"] for d in divergences}
 
 
+@pytest.mark.slow
 def test_a_counterexample_found_by_one_worker_is_replayed_by_another_from_redis(redis_url, tmp_path):
     env = {"ROLECALL_DATABASE": "redis", "ROLECALL_REDIS_URL": redis_url}
     first = _pytest("--rolecall-profile", "dev", "--rolecall-max-examples", "40",

@@ -50,6 +50,7 @@ def test_a_wrong_setting_is_one_line_naming_where_it_is(tmp_path, body, env, mes
     assert message in str(err.value) and "\n" not in str(err.value)
 
 
+@pytest.mark.slow
 def test_rolecall_run_takes_file_then_environment_then_flags(tmp_path):
     _pyproject(tmp_path, 'targets = ["moto+auth"]\nprofile = "dev"\nreport-dir = "from-file"\n')
     env = {k: v for k, v in os.environ.items() if k not in ("MOTO_ACCOUNT_ID", "ROLECALL_PROFILE")}

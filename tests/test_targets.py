@@ -4,6 +4,8 @@ The trust rule checked here: a role's trust policy must name the caller (or its 
 with the caller's identity policy allowing) for sts:AssumeRole to succeed:
 https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
 """
+from dataclasses import replace
+
 import pytest
 
 from conftest import ROOT
@@ -45,16 +47,19 @@ def test_localstack_accounts_come_from_access_keys(localstack_endpoint):
     assert run.outcome("b").result["Account"] == "{{B}}"
 
 
-@pytest.mark.parametrize("target_name", ["reference", "moto"])
+@pytest.mark.parametrize("target_name", ["reference", pytest.param("moto", marks=pytest.mark.slow)])
 @pytest.mark.parametrize("prop", CATALOGUE, ids=[p.name for p in CATALOGUE])
 def test_a_target_agrees_with_a_second_instance_of_itself(target_name, prop):
-    """No false divergences: a target against a second instance of itself over the ci
-    profile's whole budget (every round) finds nothing."""
+    """No false divergences: a target against a second instance of itself finds nothing. The
+    reference gets the ci profile's whole budget (every round, then the steering phase). moto's
+    cells cost about twenty times more (169 s against 8 s in CI): they get the first round and
+    the steering phase; a second round draws more worlds of the same kinds."""
+    profile = PROFILES["ci"] if target_name == "reference" else replace(PROFILES["ci"], rounds=1)
     with load_target(target_name) as oracle, load_target(target_name) as target:
-        cell = explore(prop, target, oracle, profile=PROFILES["ci"])
+        cell = explore(prop, target, oracle, profile=profile)
     assert cell.error is None, cell.error
     assert not cell.divergences, [f.divergence.summary() for f in cell.divergences.values()]
-    assert cell.examples >= PROFILES["ci"].max_examples * PROFILES["ci"].rounds
+    assert cell.examples >= profile.max_examples * profile.rounds
 
 
 def test_a_step_acting_as_an_unsupported_step_is_unsupported_too():

@@ -6,6 +6,8 @@ hole in the search that reason labels do not show (issue 18: a ForAllValues cond
 missing key, a default-duration session used after its hour)."""
 from collections import Counter
 
+import pytest
+
 from rolecall.conformance import CATALOGUE
 from rolecall.engine import PROFILES, explore
 from rolecall.features import FEATURES, features
@@ -25,6 +27,7 @@ class _Counting(ReferenceTarget):
         return result
 
 
+@pytest.mark.slow
 def test_the_ci_budget_reaches_every_feature():
     counts: Counter = Counter()
     for prop in CATALOGUE:

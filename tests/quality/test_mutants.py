@@ -15,6 +15,7 @@ from .mutants import MUTANTS
 PROPERTIES = {p.name: p for p in CATALOGUE}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
 def test_the_ci_profile_finds_and_shrinks_the_mutant(mutant):
     target = load_target(f"tests.quality.mutants:{mutant.name.replace('-', '_')}")

@@ -9,6 +9,7 @@ from rolecall.targets.reference import reference
 from .planted import BUGS, PlantedTarget
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("bug", BUGS, ids=[b.name for b in BUGS])
 def test_the_ci_profile_finds_and_shrinks_the_planted_bug(bug):
     target, oracle = PlantedTarget(bug), reference()
@@ -25,6 +26,7 @@ def test_the_ci_profile_finds_and_shrinks_the_planted_bug(bug):
         assert len(steps) <= 3, f"{f.divergence.summary()}: {len(steps)} steps"
 
 
+@pytest.mark.slow
 def test_the_unbroken_model_is_not_flagged():
     target, oracle = reference(), reference()
     for prop in CATALOGUE:

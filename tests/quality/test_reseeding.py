@@ -19,6 +19,7 @@ BUG = {b.name: b for b in BUGS}
     ("chaining-limit-not-enforced", "redshift_style_role_chain"),
     ("expired-credentials-accepted", "session_duration_and_expiry"),
 ])
+@pytest.mark.slow
 def test_another_seed_names_the_same_divergence_by_the_same_id(bug, prop):
     found = {}
     for seed in SEEDS:

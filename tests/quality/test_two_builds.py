@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROLECALL = Path(sys.executable).parent / "rolecall"
 HERE = Path(__file__).resolve().parent
 
@@ -27,6 +29,7 @@ def gated(cwd: Path, build: str):
                     "--profile", "ci", "--workers", "1", "--report-dir", cwd / "reports", "--baseline", cwd / "bl")
 
 
+@pytest.mark.slow
 def test_a_second_bug_behind_known_symptoms_is_one_new_finding(tmp_path):
     (tmp_path / "bl").mkdir()
     first = gated(tmp_path, "build1")
