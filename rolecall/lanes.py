@@ -66,6 +66,7 @@ def run_lanes(lanes: list[list[str]], properties: list[Property], target_specs: 
     events = ctx.Queue()
     names = [p.name for p in properties]
     costs = {p.name: p.cost for p in properties}
+    corpora = [p for p in properties if p.corpus is not None]  # not in the catalogue: sent along
     movable = set()
     for spec in target_specs:
         with contextlib.suppress(Exception):  # a target that does not load fails in its lane, and is reported
@@ -78,7 +79,7 @@ def run_lanes(lanes: list[list[str]], properties: list[Property], target_specs: 
     stop = ctx.Event()
     procs = [ctx.Process(target=_lane, name=f"rolecall-lane-{i}", daemon=True,
                          args=(i, oracle_spec, profile, strictness, seed, max_examples, options, events, inboxes[i],
-                               stop, after_cell))
+                               stop, after_cell, corpora))
              for i in range(len(lanes))]
     with interrupts.ignored():  # inherited: a lane never sees a Ctrl-C, even while it starts
         for p in procs:
@@ -159,14 +160,14 @@ def run_lanes(lanes: list[list[str]], properties: list[Property], target_specs: 
 
 def _lane(index: int, oracle_spec: str, profile: Profile, strictness: str, seed: int | None,
           max_examples: int | None, options: dict[str, Any], events, inbox, stop,
-          after_cell: AfterCell | None) -> None:
+          after_cell: AfterCell | None, corpora: list[Property] = ()) -> None:
     """A worker process: asks the parent for a cell, runs it, sends it back, until told to stop.
     Its pool opens targets on first use and keeps them for the lane's later cells."""
     os.setpgrp()  # a terminal's Ctrl-C reaches the parent only
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     interrupts.share(stop)  # the parent's flag: set on an interrupt, checked at every safe point
     _die_with_parent()  # SIGTERM when the run dies, as for a LocalStack server it starts
-    by_name = {p.name: p for p in CATALOGUE}
+    by_name = {p.name: p for p in [*CATALOGUE, *corpora]}
 
     def emit(event) -> None:
         if isinstance(event, CellFinished):

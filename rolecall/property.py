@@ -2,7 +2,7 @@
 catalogue does not depend on the engine that explores it)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 from hypothesis import strategies as st
@@ -23,3 +23,6 @@ class Property:
     # Seconds a cell of it took on moto in the ci profile (docs/performance.md): under
     # pytest-xdist the costliest cells start first, so no worker is left with a long one at the end.
     cost: float = 10.0
+    # A fixed list of scenarios replayed each once instead of a search (a committed corpus,
+    # rolecall.corpus); None: the property searches `strategy`
+    corpus: tuple[Scenario, ...] | None = field(default=None, compare=False, repr=False)

@@ -113,6 +113,7 @@ def plan_lanes(target_specs: list[str], workers: int, options: dict[str, Any]) -
 
 
 def _catalogued(properties: list[Property]) -> bool:
-    """Worker processes find properties by name in the catalogue (strategies do not pickle)."""
+    """Worker processes find properties by name in the catalogue (strategies do not pickle); a
+    corpus property (its scenarios, and no strategy) is sent along."""
     known = {p.name: p for p in CATALOGUE}
-    return all(known.get(p.name) is p for p in properties)
+    return all(known.get(p.name) is p or p.corpus is not None for p in properties)

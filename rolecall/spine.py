@@ -2,9 +2,9 @@
 explore` and the pytest plugin use. A cell is one property explored on one target.
 
 For each cell: take the target from the pool (opened once), announce it, explore it (the
-engine), announce what it found, then hand the cell, the open target and the open oracle to
-`after_cell` (the place for post-processing that needs live targets, e.g. explaining a cell's
-divergences), and mark the target lost if it stopped answering. Interrupts are checked
+engine; a corpus property's fixed scenarios are replayed instead, rolecall.corpus), announce
+what it found, then hand the cell, the open target and the open oracle to `after_cell` (the
+place for post-processing that needs live targets, e.g. explaining a cell's divergences), and mark the target lost if it stopped answering. Interrupts are checked
 between cells (and, through the engine, between examples).
 """
 from __future__ import annotations
@@ -13,6 +13,7 @@ import time
 from typing import Callable, Iterable, Iterator
 
 from rolecall import interrupts
+from rolecall.corpus import replay_corpus
 from rolecall.engine import PROFILES, Cell, Profile, explore
 from rolecall.events import CellFinished, CellStarted, ExampleCounted, Listener, TargetLost, ignore
 from rolecall.outcome import TargetUnavailable
@@ -56,8 +57,11 @@ def run_cell(prop: Property, spec: str, pool: TargetPool, *, oracle_spec: str = 
             last[0] = now
             emit(ExampleCounted(cell.property, cell.target, cell.examples, tuple(cell.divergences)))
 
-    cell = explore(prop, target, oracle, profile=profile, strictness=strictness, seed=seed,
-                   max_examples=max_examples, on_example=on_example)
+    if prop.corpus is not None:
+        cell = replay_corpus(list(prop.corpus), target, oracle, strictness=strictness, on_example=on_example)
+    else:
+        cell = explore(prop, target, oracle, profile=profile, strictness=strictness, seed=seed,
+                       max_examples=max_examples, on_example=on_example)
     emit(CellFinished(cell))
     if after_cell is not None:
         after_cell(cell, target, oracle)

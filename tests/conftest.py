@@ -45,9 +45,3 @@ def localstack_endpoint():
         os.environ.pop(ENDPOINT_ENV, None)
         server.stop()
 
-
-def pytest_collection_modifyitems(config, items):
-    """The tests marked `slow` first, in their order, then the rest: pytest-xdist hands tests out
-    in this order, so the long ones start early and the short ones fill the gaps, and no worker
-    is left running a long test alone at the end. The order is the same in every worker."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

@@ -11,7 +11,7 @@ from rolecall import interrupts
 from rolecall.cli.common import (DEFAULT_STRICTNESS, EXIT_ERROR, EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK, STRICTNESS,
                                  TARGET_OPTION_HELP, WORKERS, UserError, checked_plan, progress_listener,
                                  target_options)
-from rolecall.corpus import default_folders, load_corpus, replay_corpus
+from rolecall.corpus import corpus_property, default_folders, load_corpus
 from rolecall.engine import PROFILES
 from rolecall.events import Note
 from rolecall.ledger import Baseline, LedgerError, add_replays, replay_baseline
@@ -55,7 +55,7 @@ def run(targets, oracle, profile, properties, features, strictness, seed, max_ex
         no_corpus, baseline, strict, localstack_endpoint, target_option_pairs, workers, verbose) -> None:
     """Search every property on each target for divergences from the oracle; write a report.
 
-    First the committed scenario corpora are replayed on each target (--no-corpus: not); their
+    Each target's first cell replays the committed scenario corpora (--no-corpus: not); their
     divergences become findings like the search's.
     Prints the findings (one line per target behaviour that differs from AWS). With --baseline,
     each accepted finding's pinned scenario and the scenarios its target passed are replayed
@@ -85,21 +85,6 @@ def run(targets, oracle, profile, properties, features, strictness, seed, max_ex
 
     options = target_options(target_option_pairs, [*target_specs, oracle], localstack_endpoint)
     replays = []
-    corpus_cells = []
-
-    def corpus_replays(pool, emit) -> None:
-        """Every committed scenario on every target, before the search."""
-        for spec in target_specs:
-            interrupts.check()
-            emit(Note(f"{spec}: replaying the corpus ({len(scenarios)} scenario files)"))
-            try:
-                cell = replay_corpus(scenarios, pool.get(spec), pool.get(oracle), strictness=strictness)
-            except TargetUnavailable as exc:
-                emit(Note(f"{spec}: corpus replay skipped: {exc}"))
-                continue
-            corpus_cells.append(cell)
-            emit(Note(f"{spec}: corpus replayed in {cell.seconds:.0f}s: {cell.agreeing} agree, "
-                      f"{len(cell.divergences)} divergences"))
 
     def pinned_replays(pool, emit) -> None:
         """The gate's first phase: replay each finding's pinned scenario and the scenarios the target
@@ -112,21 +97,16 @@ def run(targets, oracle, profile, properties, features, strictness, seed, max_ex
             except TargetUnavailable as exc:
                 emit(Note(f"{spec}: baseline replay skipped: {exc}"))
 
-    def before_cells(pool, emit) -> None:
-        if gate is not None:
-            pinned_replays(pool, emit)
-        if scenarios:
-            corpus_replays(pool, emit)
-
+    if scenarios:  # each target's first cell: in its lane, side by side with the others'
+        props = [corpus_property(scenarios), *props]
     with Progress(len(props)) as bar:
         chosen = PROFILES[profile] if gate is None else replace(PROFILES[profile], use_database=False)
         result = run_suite(props, target_specs, oracle_spec=oracle, profile=chosen, strictness=strictness,
                            seed=seed, max_examples=max_examples, target_options=options,
                            listener=progress_listener(bar), workers=workers,
-                           before_cells=before_cells if gate is not None or scenarios else None)
+                           before_cells=pinned_replays if gate is not None else None)
     if interrupts.requested():  # it came after the last safe point: the report still says so
         result.interrupted = True
-    result.cells[:0] = corpus_cells  # replayed first; reported and gated like the search's cells
     verdicts = None
     if gate is not None:
         add_replays(result, replays)

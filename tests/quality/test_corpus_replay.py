@@ -51,3 +51,21 @@ def test_without_the_corpus_the_tiny_search_does_not_see_it(tmp_path):
     done, findings = run(tmp_path, "--no-corpus")
     assert done.returncode == 0, done.stdout + done.stderr
     assert findings == []
+
+
+def test_each_targets_corpus_is_its_first_cell_and_runs_in_the_lanes():
+    """The corpus is a cell of each target, not a phase before the lanes: with two targets and two
+    workers, each target's lane replays it (side by side, instead of one target after another
+    in the parent), and it is that target's first cell in the report."""
+    from rolecall.conformance import select
+    from rolecall.corpus import corpus_property, default_folders, load_corpus
+    from rolecall.session import _catalogued, plan_lanes, run as run_suite
+
+    scenarios = load_corpus(default_folders())[:12]
+    props = [corpus_property(scenarios), *select(["input_validation"])]
+    assert _catalogued(props) and len(plan_lanes(["moto", "reference"], 2, {})) == 2  # lanes, not the parent
+    result = run_suite(props, ["moto", "reference"], max_examples=2, workers=2)
+    assert [(c.target, c.property) for c in result.cells] == [
+        ("moto", "corpus"), ("moto", "input_validation"), ("reference", "corpus"), ("reference", "input_validation")]
+    corpus = [c for c in result.cells if c.property == "corpus"]
+    assert all(c.examples == len(scenarios) and c.error is None for c in corpus), corpus
