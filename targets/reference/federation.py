@@ -20,7 +20,7 @@ import json
 from rolecall.targets.reference import access
 from rolecall.targets.reference.evaluation import Decision, PolicySet, _scan, _trust_denial
 from rolecall.targets.reference.model import AwsError, Caller, Federation, Model, Session, operation
-from rolecall.targets.reference.policy import MalformedPolicy, NotModelled, Policy, Principal, Request, parse_policy
+from rolecall.targets.reference.policy import NotModelled, Policy, Principal, Request
 
 WEB_IDENTITY = "https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoleWithWebIdentity.html"
 FEDERATION_TOKEN = "https://docs.aws.amazon.com/STS/latest/APIReference/API_GetFederationToken.html"
@@ -139,25 +139,9 @@ def _claim_context(provider_url: str, claims: dict, provider_arn: str) -> dict[s
     return ctx
 
 
-def _session_policies(model: Model, account: str, p: dict) -> list:
-    out = []
-    if "Policy" in p:
-        try:
-            out.append(("inline session policy", parse_policy(p["Policy"], "session")))
-        except MalformedPolicy as exc:
-            raise AwsError(exc.code, 400, exc.message) from None
-    for entry in p.get("PolicyArns") or []:
-        arn = entry.get("arn") if isinstance(entry, dict) else None
-        mp = model.account(account).policies.get(arn)
-        if mp is None:
-            raise NotModelled("a session policy ARN that is not a managed policy of the account")
-        out.append((f"session managed policy {mp.name}", mp.policy))
-    return out
-
-
 @operation
 def AssumeRoleWithWebIdentity(model: Model, caller: Caller, p: dict):
-    from rolecall.targets.reference.sts import _new_credentials, _role_from_arn
+    from rolecall.targets.reference.sts import _new_credentials, _role_from_arn, parse_session_policies
 
     if p.get("ProviderId"):
         raise NotModelled("OAuth 2.0 providers (ProviderId): only OIDC ID tokens are modelled")
@@ -189,7 +173,7 @@ def AssumeRoleWithWebIdentity(model: Model, caller: Caller, p: dict):
     expires = model.now + dt.timedelta(seconds=duration)
     session = Session(role_account=role_account, role_name=role.name, role_id=role.id, role_arn=role.arn,
                       session_name=p["RoleSessionName"], expires=expires, chained=False,
-                      session_policies=_session_policies(model, role_account, p), web_identity=provider.arn)
+                      session_policies=parse_session_policies(model, role_account, p), web_identity=provider.arn)
     credentials = _new_credentials(model, Caller("session", role_account, session=session), expires)
     result = {"Credentials": credentials, "SubjectFromWebIdentityToken": str(claims.get("sub", "")),
               "AssumedRoleUser": {"AssumedRoleId": session.user_id, "Arn": session.arn},
@@ -225,7 +209,9 @@ def GetFederationToken(model: Model, caller: Caller, p: dict):
     duration = int(p.get("DurationSeconds") or FEDERATION_DEFAULT)
     if caller.kind != "user":
         duration = min(duration, ROOT_FEDERATION_MAX)
-    policies = _session_policies(model, account, p) or [("no session policy passed", NO_SESSION_POLICY)]
+    from rolecall.targets.reference.sts import parse_session_policies
+
+    policies = parse_session_policies(model, account, p) or [("no session policy passed", NO_SESSION_POLICY)]
     expires = model.now + dt.timedelta(seconds=duration)
     holder = Caller("federated", account, user=caller.user, expires=expires,
                     federation=Federation(name=name, session_policies=policies))

@@ -35,6 +35,29 @@ def _role_from_arn(model: Model, arn) -> "tuple[str, object | None]":
     return acct, role
 
 
+def parse_session_policies(model: Model, account: str, p: dict) -> list:
+    """The session policies a call passes (`Policy` inline, `PolicyArns` managed policies of
+    `account`), named for the trace: AssumeRole, AssumeRoleWithWebIdentity, GetFederationToken.
+    A malformed inline policy is AWS's MalformedPolicyDocument; a large one's packed size is not
+    modelled.
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html#policies_session"""
+    out = []
+    if "Policy" in p:
+        if len(p["Policy"]) > SESSION_POLICY_MAX:
+            raise NotModelled("the packed size of a large session policy")
+        try:
+            out.append(("inline session policy", parse_policy(p["Policy"], "session")))
+        except MalformedPolicy as exc:
+            raise AwsError(exc.code, 400, exc.message) from None
+    for entry in p.get("PolicyArns") or []:
+        arn = entry.get("arn") if isinstance(entry, dict) else None
+        mp = model.account(account).policies.get(arn)
+        if mp is None:
+            raise NotModelled("a session policy ARN that is not a managed policy of the account")
+        out.append((f"session managed policy {mp.name}", mp.policy))
+    return out
+
+
 @operation
 def AssumeRole(model: Model, caller: Caller, p: dict):
     role_arn = p.get("RoleArn")
@@ -114,20 +137,7 @@ def AssumeRole(model: Model, caller: Caller, p: dict):
                        "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.",
                        reason="deny-chained-duration")
 
-    session_policies = []
-    if "Policy" in p:
-        if len(p["Policy"]) > SESSION_POLICY_MAX:
-            raise NotModelled("the packed size of a large session policy")
-        try:
-            session_policies.append(("inline session policy", parse_policy(p["Policy"], "session")))
-        except MalformedPolicy as exc:
-            raise AwsError(exc.code, 400, exc.message) from None
-    for entry in p.get("PolicyArns") or []:
-        arn = entry.get("arn") if isinstance(entry, dict) else None
-        mp = model.account(role_account).policies.get(arn)
-        if mp is None:
-            raise NotModelled("a session policy ARN that is not a managed policy of the role's account")
-        session_policies.append((f"session managed policy {mp.name}", mp.policy))
+    session_policies = parse_session_policies(model, role_account, p)
 
     expires = model.now + dt.timedelta(seconds=duration)
     session = Session(role_account=role_account, role_name=role.name, role_id=role.id, role_arn=role.arn,
