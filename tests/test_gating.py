@@ -106,11 +106,9 @@ def test_moto_new_findings_fail_then_pass_once_accepted_and_stay_passing_after_a
                    "--max-examples", "30", "--report-dir", workdir / "dev-reports")
     assert dev.returncode in (0, 1), dev.stdout + dev.stderr
     assert (workdir / ".hypothesis").exists()
-    answers = []
-    for _ in range(2):
-        again = run_gated(workdir, "moto")
-        answers.append((again.returncode, json.dumps(gate_of(workdir), sort_keys=True)))
-    assert answers[0] == answers[1] and answers[0][0] == 0, answers
+    again = run_gated(workdir, "moto")  # as before the dev run
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert json.dumps(gate_of(workdir), sort_keys=True) == json.dumps(gate2, sort_keys=True)
 
 
 def test_a_missing_baseline_folder_is_exit_2_before_any_work(workdir):

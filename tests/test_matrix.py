@@ -166,12 +166,12 @@ def test_matrix_over_three_versions_confirms_each_change_by_replay_and_keeps_his
     assert json.loads((history / "matrix.json").read_text())["changes"] == doc2["changes"]
 
 
-@pytest.mark.slow
 def test_matrix_names_real_moto_versions_from_the_running_product(tmp_path):
     from importlib.metadata import version
 
-    out = rolecall(tmp_path, "matrix", "--target", "moto@5.1.0", "--target", "moto", "--property", "input_validation",
-                   "--max-examples", "2", "--history", tmp_path / "h")
+    # a property with nothing to find on moto: what is checked is the names, not the findings
+    out = rolecall(tmp_path, "matrix", "--target", "moto@5.1.0", "--target", "moto", "--property",
+                   "ec2_instance_profile_to_s3", "--max-examples", "2", "--history", tmp_path / "h")
     assert out.returncode == 0, out.stdout + out.stderr
     summaries = sorted(p.stem for p in (tmp_path / "h" / "summaries").iterdir())
     assert summaries == sorted(["moto-5.1.0", f"moto-{version('moto')}"])
