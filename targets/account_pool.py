@@ -186,6 +186,16 @@ def plan(journal: Journal, accounts: set[str]) -> tuple[dict[str, _Made], set[st
     return made, retire
 
 
+def _named(names) -> list:
+    """The names to delete, in order; a call that named nothing (a parameter left out, so AWS
+    refused it) made nothing to delete."""
+    return sorted((n for n in names if n is not None), key=str)
+
+
+def _entities(by_name: Mapping) -> list:
+    return [(name, what) for name, what in by_name.items() if name is not None]
+
+
 def undo(call: Callable[..., str | None], made: Mapping[str, _Made]) -> set[str]:
     """Delete what `plan` found, as each account's administrator; `call(account, service, action,
     params, results=None)` returns None or the error code (and appends the call's result to
@@ -195,26 +205,26 @@ def undo(call: Callable[..., str | None], made: Mapping[str, _Made]) -> set[str]
         if m.find_service_linked and not _find_service_linked(call, acct, m):
             continue
         calls: list[tuple[str, str, dict]] = []
-        for user, d in m.users.items():
-            calls += [("iam", "DeleteAccessKey", {"UserName": user, "AccessKeyId": k}) for k in sorted(d["keys"])]
-            calls += [("iam", "DeleteUserPolicy", {"UserName": user, "PolicyName": n}) for n in sorted(d["inline"])]
-            calls += [("iam", "DetachUserPolicy", {"UserName": user, "PolicyArn": n}) for n in sorted(d["attached"])]
-        for group, d in m.groups.items():
-            calls += [("iam", "RemoveUserFromGroup", {"GroupName": group, "UserName": u}) for u in sorted(d["members"])]
-            calls += [("iam", "DeleteGroupPolicy", {"GroupName": group, "PolicyName": n}) for n in sorted(d["inline"])]
-            calls += [("iam", "DetachGroupPolicy", {"GroupName": group, "PolicyArn": n}) for n in sorted(d["attached"])]
-        calls += [("iam", "DeleteUser", {"UserName": u}) for u in m.users]
-        calls += [("iam", "DeleteGroup", {"GroupName": g}) for g in m.groups]
-        for profile, roles in m.profiles.items():
+        for user, d in _entities(m.users):
+            calls += [("iam", "DeleteAccessKey", {"UserName": user, "AccessKeyId": k}) for k in _named(d["keys"])]
+            calls += [("iam", "DeleteUserPolicy", {"UserName": user, "PolicyName": n}) for n in _named(d["inline"])]
+            calls += [("iam", "DetachUserPolicy", {"UserName": user, "PolicyArn": n}) for n in _named(d["attached"])]
+        for group, d in _entities(m.groups):
+            calls += [("iam", "RemoveUserFromGroup", {"GroupName": group, "UserName": u}) for u in _named(d["members"])]
+            calls += [("iam", "DeleteGroupPolicy", {"GroupName": group, "PolicyName": n}) for n in _named(d["inline"])]
+            calls += [("iam", "DetachGroupPolicy", {"GroupName": group, "PolicyArn": n}) for n in _named(d["attached"])]
+        calls += [("iam", "DeleteUser", {"UserName": u}) for u in _named(m.users)]
+        calls += [("iam", "DeleteGroup", {"GroupName": g}) for g in _named(m.groups)]
+        for profile, roles in _entities(m.profiles):
             calls += [("iam", "RemoveRoleFromInstanceProfile", {"InstanceProfileName": profile, "RoleName": r})
-                      for r in sorted(roles)]
+                      for r in _named(roles)]
             calls.append(("iam", "DeleteInstanceProfile", {"InstanceProfileName": profile}))
-        for role, d in m.roles.items():
-            calls += [("iam", "DeleteRolePolicy", {"RoleName": role, "PolicyName": n}) for n in sorted(d["inline"])]
-            calls += [("iam", "DetachRolePolicy", {"RoleName": role, "PolicyArn": n}) for n in sorted(d["attached"])]
+        for role, d in _entities(m.roles):
+            calls += [("iam", "DeleteRolePolicy", {"RoleName": role, "PolicyName": n}) for n in _named(d["inline"])]
+            calls += [("iam", "DetachRolePolicy", {"RoleName": role, "PolicyArn": n}) for n in _named(d["attached"])]
             calls.append(("iam", "DeleteRole", {"RoleName": role}))
-        calls += [("iam", "DeletePolicy", {"PolicyArn": arn}) for arn in sorted(m.policies)]
-        for bucket, keys in m.buckets.items():
+        calls += [("iam", "DeletePolicy", {"PolicyArn": arn}) for arn in _named(m.policies)]
+        for bucket, keys in _entities(m.buckets):
             calls += [("s3", "DeleteObject", {"Bucket": bucket, "Key": k}) for k in sorted(k for k in keys if k)]
             calls.append(("s3", "DeleteBucket", {"Bucket": bucket}))
         if all(call(acct, service, action, params) in (None, *GONE) for service, action, params in calls):

@@ -84,6 +84,22 @@ def test_what_a_scenario_made_is_deleted_in_the_order_iam_requires():
 
 
 @pytest.mark.fast
+def test_a_call_that_named_nothing_is_skipped_when_emptying_the_account():
+    """A minimised scenario may leave a name out (AttachRolePolicy without PolicyArn, CreateUser
+    without UserName): AWS refused it, it made nothing, and emptying the account goes on (once it
+    failed with "'<' not supported between 'str' and 'NoneType'" and lost LocalStack's lane)."""
+    acct = "777777777777"
+    j = _journal((acct, acct, "iam:CreateRole", {"RoleName": "r"}, {}),
+                 (acct, acct, "iam:AttachRolePolicy", {"RoleName": "r", "PolicyArn": "P"}, {}),
+                 (acct, acct, "iam:AttachRolePolicy", {"RoleName": "r"}, None),
+                 (acct, acct, "iam:CreateUser", {}, None))
+    made, retire = plan(j, {acct})
+    done = []
+    assert undo(lambda acct, s, a, p: done.append((a, p)) or None, made) == {acct}
+    assert done == [("DetachRolePolicy", {"RoleName": "r", "PolicyArn": "P"}), ("DeleteRole", {"RoleName": "r"})]
+
+
+@pytest.mark.fast
 def test_an_account_is_retired_when_a_call_cannot_be_taken_back_or_a_deletion_is_refused():
     acct = "222222222222"
     j = _journal((acct, acct, "iam:DeleteServiceLinkedRole", {"RoleName": "AWSServiceRoleForECS"}, {}))
