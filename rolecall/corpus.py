@@ -21,6 +21,7 @@ from rolecall.scenario import Scenario, ScenarioError, load
 
 SUFFIXES = (".json", ".yaml", ".yml")
 
+
 def _no_search() -> st.SearchStrategy[Scenario]:
     """A corpus is replayed, never searched (module level: the property pickles into lanes)."""
     return st.nothing()

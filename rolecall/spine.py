@@ -4,8 +4,9 @@ explore` and the pytest plugin use. A cell is one property explored on one targe
 For each cell: take the target from the pool (opened once), announce it, explore it (the
 engine; a corpus property's fixed scenarios are replayed instead, rolecall.corpus), announce
 what it found, then hand the cell, the open target and the open oracle to `after_cell` (the
-place for post-processing that needs live targets, e.g. explaining a cell's divergences), and mark the target lost if it stopped answering. Interrupts are checked
-between cells (and, through the engine, between examples).
+place for post-processing that needs live targets, e.g. explaining a cell's divergences), and
+mark the target lost if it stopped answering. Interrupts are checked between cells (and,
+through the engine, between examples).
 """
 from __future__ import annotations
 

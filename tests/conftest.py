@@ -44,4 +44,3 @@ def localstack_endpoint():
     finally:
         os.environ.pop(ENDPOINT_ENV, None)
         server.stop()
-
