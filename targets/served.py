@@ -61,6 +61,22 @@ def resident_mb(pid: int) -> float:
     return 0.0
 
 
+#: how long a server given by URL has to answer its health check (it may still be starting)
+ENDPOINT_WAIT_ENV, ENDPOINT_WAIT_S = "ROLECALL_ENDPOINT_WAIT", 15.0
+
+
+def endpoint_wait() -> float:
+    """Seconds a given endpoint has to answer: ROLECALL_ENDPOINT_WAIT, else 15."""
+    value = os.environ.get(ENDPOINT_WAIT_ENV, "").strip()
+    try:
+        seconds = float(value) if value else ENDPOINT_WAIT_S
+    except ValueError:
+        seconds = -1.0
+    if not seconds > 0:
+        raise TargetUnavailable(f"{ENDPOINT_WAIT_ENV} must be a number of seconds above 0, not {value!r}")
+    return seconds
+
+
 class ServedTarget(Boto3Target):
     """A Boto3Target whose endpoint is a server of `server_class` (see the module docstring)."""
 
@@ -114,7 +130,7 @@ class ServedTarget(Boto3Target):
             return
         try:
             if self._given:
-                self._health = self.server_class(version=self.version).wait_healthy(self._given, timeout=15)
+                self._health = self.server_class(version=self.version).wait_healthy(self._given, timeout=endpoint_wait())
                 self.endpoint_url = self._given.rstrip("/")
             else:
                 self.endpoint_url = self.server().start()

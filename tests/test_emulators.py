@@ -195,3 +195,22 @@ def test_a_single_account_endpoint_leaves_multi_account_scenarios_unsupported(lo
     assert f"one account {account}" in run.outcomes[0].reason
     one = target.run(load(NO_POLICY))
     assert one.setup_error is None and {o.outcome for o in one.outcomes} == {"ok"}
+
+
+@pytest.mark.fast
+@pytest.mark.parametrize("value, seconds", [(None, 15.0), ("3", 3.0), ("0.5", 0.5), ("0", None), ("soon", None)])
+def test_a_given_endpoint_waits_rolecall_endpoint_wait_seconds(monkeypatch, value, seconds):
+    """ROLECALL_ENDPOINT_WAIT: how long a server given by URL has to answer (docs/targets.md);
+    a value that is not a positive number is the target's one-line error."""
+    from rolecall.outcome import TargetUnavailable
+    from rolecall.targets.served import endpoint_wait
+
+    if value is None:
+        monkeypatch.delenv("ROLECALL_ENDPOINT_WAIT", raising=False)
+    else:
+        monkeypatch.setenv("ROLECALL_ENDPOINT_WAIT", value)
+    if seconds is None:
+        with pytest.raises(TargetUnavailable, match="ROLECALL_ENDPOINT_WAIT must be a number of seconds"):
+            endpoint_wait()
+    else:
+        assert endpoint_wait() == seconds

@@ -57,8 +57,8 @@ def workdir(tmp_path):
     return tmp_path
 
 
-def rolecall(workdir: Path, *args, **kw):
-    env = {**os.environ, "PYTHONPATH": str(workdir)}
+def rolecall(workdir: Path, *args, env: dict | None = None, **kw):
+    env = {**os.environ, "PYTHONPATH": str(workdir), **(env or {})}
     env.pop("MOTO_ACCOUNT_ID", None)
     return subprocess.run([str(ROLECALL), *map(str, args)], capture_output=True, text=True, cwd=workdir, env=env,
                           timeout=900, **kw)
@@ -174,7 +174,8 @@ def _unreachable_specs():
 def test_unreachable_target_exits_2(workdir, target_args):
     """(The baseline is read first; the target is found unreachable when it is opened.)"""
     p = rolecall(workdir, "run", *target_args, "--property", PROPERTY, "--max-examples", "3",
-                 "--report-dir", workdir / "reports", "--baseline", workdir / "baselines")
+                 "--report-dir", workdir / "reports", "--baseline", workdir / "baselines",
+                 env={"ROLECALL_ENDPOINT_WAIT": "2"})  # a given endpoint's wait (15 s by default)
     assert p.returncode == 2, p.stdout + p.stderr
     assert "Traceback" not in p.stderr
     summary = json.loads((workdir / "reports" / "latest" / "summary.json").read_text())

@@ -217,12 +217,13 @@ def test_an_endpoint_that_never_answers_times_out_with_one_line(tmp_path):
     try:
         started = time.monotonic()
         p = rolecall("run", "--target", "localstack", "--localstack-endpoint", f"http://127.0.0.1:{port}",
-                     "--report-dir", str(tmp_path), env={"ROLECALL_LOCALSTACK_ENDPOINT": ""}, timeout=120)
+                     "--report-dir", str(tmp_path), timeout=120,
+                     env={"ROLECALL_LOCALSTACK_ENDPOINT": "", "ROLECALL_ENDPOINT_WAIT": "3"})
         assert time.monotonic() - started < 60
     finally:
         server.close()
     assert p.returncode == 2
-    assert f"127.0.0.1:{port}" in p.stderr and "did not answer" in p.stderr
+    assert f"127.0.0.1:{port}" in p.stderr and "did not answer within 3s" in p.stderr
     summary = json.loads((tmp_path / "latest" / "summary.json").read_text())
     assert summary["complete"] is False and "localstack" in summary["target_errors"]
 
