@@ -72,8 +72,8 @@ def endpoint_wait() -> float:
         seconds = float(value) if value else ENDPOINT_WAIT_S
     except ValueError:
         seconds = -1.0
-    if not seconds > 0:
-        raise TargetUnavailable(f"{ENDPOINT_WAIT_ENV} must be a number of seconds above 0, not {value!r}")
+    if not seconds > 0:  # a bad setting: one line, exit 2, before any work (the CLI builds targets first)
+        raise ValueError(f"{ENDPOINT_WAIT_ENV} must be a number of seconds above 0, not {value!r}")
     return seconds
 
 
@@ -99,6 +99,7 @@ class ServedTarget(Boto3Target):
         super().__init__()
         self.version = version or self.server_class.default_version
         self._given = endpoint or (os.environ.get(self.endpoint_env) if self.endpoint_env else None) or None
+        self._wait = endpoint_wait() if self._given else None
         self._runs = 0
         self.restarts = 0
         self.spare_accounts = account_pool.AccountPool()
@@ -130,7 +131,7 @@ class ServedTarget(Boto3Target):
             return
         try:
             if self._given:
-                self._health = self.server_class(version=self.version).wait_healthy(self._given, timeout=endpoint_wait())
+                self._health = self.server_class(version=self.version).wait_healthy(self._given, timeout=self._wait)
                 self.endpoint_url = self._given.rstrip("/")
             else:
                 self.endpoint_url = self.server().start()

@@ -9,6 +9,7 @@ import os
 import random
 import socket
 import subprocess
+import sys
 import time
 
 import pytest
@@ -197,12 +198,10 @@ def test_a_single_account_endpoint_leaves_multi_account_scenarios_unsupported(lo
     assert one.setup_error is None and {o.outcome for o in one.outcomes} == {"ok"}
 
 
-@pytest.mark.fast
 @pytest.mark.parametrize("value, seconds", [(None, 15.0), ("3", 3.0), ("0.5", 0.5), ("0", None), ("soon", None)])
-def test_a_given_endpoint_waits_rolecall_endpoint_wait_seconds(monkeypatch, value, seconds):
+def test_a_given_endpoint_waits_rolecall_endpoint_wait_seconds(monkeypatch, tmp_path, value, seconds):
     """ROLECALL_ENDPOINT_WAIT: how long a server given by URL has to answer (docs/targets.md);
-    a value that is not a positive number is the target's one-line error."""
-    from rolecall.outcome import TargetUnavailable
+    a value that is not a positive number is a bad setting: one line and exit 2 before any work."""
     from rolecall.targets.served import endpoint_wait
 
     if value is None:
@@ -210,7 +209,12 @@ def test_a_given_endpoint_waits_rolecall_endpoint_wait_seconds(monkeypatch, valu
     else:
         monkeypatch.setenv("ROLECALL_ENDPOINT_WAIT", value)
     if seconds is None:
-        with pytest.raises(TargetUnavailable, match="ROLECALL_ENDPOINT_WAIT must be a number of seconds"):
+        with pytest.raises(ValueError, match="ROLECALL_ENDPOINT_WAIT must be a number of seconds"):
             endpoint_wait()
+        done = subprocess.run([sys.executable, "-m", "rolecall.cli", "run", "--target", "localstack",
+                               "--localstack-endpoint", "http://127.0.0.1:9", "--report-dir", str(tmp_path / "r")],
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+        assert "ROLECALL_ENDPOINT_WAIT" in done.stderr and not (tmp_path / "r").exists()
     else:
         assert endpoint_wait() == seconds
