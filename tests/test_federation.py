@@ -98,4 +98,3 @@ def test_an_oidc_provider_reference_is_its_arn_and_the_issuers_survive_a_save(tm
     run = reference().run(saved)
     assert run.setup_error is None and run.outcome("s").outcome == "ok"
     assert run.outcome("s").result["Provider"] == GH
-
