@@ -204,8 +204,13 @@ def test_corrupted_baseline_is_one_line_exit_2_and_left_untouched(workdir):
 def test_interrupted_run_exits_130_and_leaves_no_partial_report(workdir):
     env = {**os.environ, "PYTHONPATH": str(workdir)}
     env.pop("MOTO_ACCOUNT_ID", None)
-    # the second property agrees on moto, so its 5000 examples keep the run busy
-    proc = subprocess.Popen([str(ROLECALL), "run", "--target", "moto", "--property", PROPERTY, "--property",
+    # the first cell replays a one-file corpus (a second); the property after it agrees on moto, so
+    # its 5000 examples keep the run busy when the interrupt comes
+    corpus = workdir / "corpus"
+    corpus.mkdir()
+    (corpus / "one.json").write_text((Path(__file__).resolve().parent.parent / "scenarios" / "delegation" /
+                                      "trust-does-not-name-caller.json").read_text())
+    proc = subprocess.Popen([str(ROLECALL), "run", "--target", "moto", "--corpus", str(corpus), "--property",
                              "ec2_instance_profile_to_s3", "--max-examples", "5000", "--report-dir",
                              str(workdir / "reports")], cwd=workdir, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -219,13 +224,13 @@ def test_interrupted_run_exits_130_and_leaves_no_partial_report(workdir):
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 130, out + err
-    reports = workdir / "reports"
-    if reports.exists():
-        for entry in reports.iterdir():
-            assert not entry.name.startswith("."), f"partial report left: {entry}"
-            if entry.name != "latest":
-                summary = json.loads((entry / "summary.json").read_text())
-                assert summary["interrupted"] is True and summary["complete"] is False
+    entries = list((workdir / "reports").iterdir())
+    assert not [e for e in entries if e.name.startswith(".")], f"partial report left: {entries}"
+    (report,) = [e for e in entries if e.name != "latest"]
+    summary = json.loads((report / "summary.json").read_text())
+    assert summary["interrupted"] is True and summary["complete"] is False
+    cells = [json.loads(line)["property"] for line in (report / "results.jsonl").read_text().splitlines()]
+    assert cells == ["corpus"], "the report holds the cell done before the interrupt, and only it"
 
 
 # ----------------------------------------------------------------------------- pinned replays
