@@ -208,6 +208,7 @@ def _draw(prop: Property, n: int, seed: int | None) -> list[Scenario]:
     out: list[Scenario] = []
 
     def collect(scenario: Scenario) -> None:
+        interrupts.check()  # a safe point: a large budget draws for seconds
         out.append(scenario)
 
     test = settings(max_examples=n, database=None, deadline=None, phases=(Phase.generate,),

@@ -56,6 +56,23 @@ def test_an_interrupt_at_random_moments_of_a_run_stops_it_cleanly():
             signal.signal(sig, handler)
 
 
+@pytest.mark.fast
+def test_the_steering_phases_drawing_is_a_safe_point():
+    """The steering phase first draws two scenarios per example of the budget, running none:
+    with --max-examples 5000, 10,000 draws (10 s and more). A Ctrl-C there waited for them all
+    (a lane run took 16 s to stop); now each draw is a safe point."""
+    from rolecall import engine
+
+    (prop,) = select(["session_duration_and_expiry"])
+    interrupts.reset()
+    interrupts.request()
+    try:
+        with pytest.raises(interrupts.Interrupted):
+            engine._draw(prop, 10_000, seed=None)
+    finally:
+        interrupts.reset()
+
+
 def _handler_installed(pid: int) -> bool:
     """rolecall's handler is in place once the process catches SIGTERM (Python alone does not)."""
     try:
