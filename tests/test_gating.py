@@ -103,7 +103,7 @@ def test_moto_new_findings_fail_then_pass_once_accepted_and_stay_passing_after_a
 
     # a dev-profile run fills the local example database; the gate must not read it
     dev = rolecall(workdir, "run", "--target", "moto", "--property", PROPERTY, "--profile", "dev",
-                   "--max-examples", "30", "--report-dir", workdir / "dev-reports")
+                   "--max-examples", "8", "--report-dir", workdir / "dev-reports")
     assert dev.returncode in (0, 1), dev.stdout + dev.stderr
     assert (workdir / ".hypothesis").exists()
     again = run_gated(workdir, "moto")  # as before the dev run
