@@ -237,11 +237,15 @@ def test_localstack_killed_mid_run_is_a_target_error_and_the_run_goes_on(tmp_pat
     endpoint = server.start()
     try:
         proc = subprocess.Popen([sys.executable, "-m", "rolecall.cli", "run", "--target", "localstack", "--target",
-                                 "moto", "--localstack-endpoint", endpoint, "--max-examples", "30",
+                                 "moto", "--localstack-endpoint", endpoint, "--max-examples", "10",
                                  "--property", "assume_role_trust_and_identity",
                                  "--report-dir", str(tmp_path)], cwd=ROOT, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
-        time.sleep(12)  # well into the LocalStack examples
+        # well into the LocalStack examples: LocalStack logs each request it answers
+        deadline = time.monotonic() + 120
+        while server.log_path.read_text(errors="replace").count("localstack.request.aws") < 30:
+            assert time.monotonic() < deadline and proc.poll() is None, "the run never reached LocalStack"
+            time.sleep(0.1)
         os.kill(server.pid, signal.SIGKILL)
         out, err = proc.communicate(timeout=600)
     finally:
