@@ -181,8 +181,17 @@ def _flatten(exc: BaseException) -> list[BaseException]:
     return [e for sub in inner for e in _flatten(sub)]
 
 
-def compare_once(prop: Property | str, scenario: Scenario, target: Target, oracle: Target, strictness: str):
+def compare_once(prop: Property | str, scenario: Scenario, target: Target, oracle: Target, strictness: str,
+                 memo: dict | None = None):
+    """The scenario on the oracle and the target, and their first difference. With `memo` (a
+    cell's: the search and the minimiser), a scenario already compared in the cell is answered
+    from it: about 30% of a cell's comparisons repeat a scenario exactly (Hypothesis's shrinker
+    and rolecall's minimiser reach the same scenario from different choices), and a target's
+    answer to a scenario is checked to be the same every time by `confirm`, which never uses it."""
     interrupts.check()  # the safe point of every example, shrink and replay
+    key = scenario.dumps() if memo is not None else None
+    if key is not None and key in memo:
+        return memo[key]
     expected = oracle.run(scenario)
     observed = target.run(scenario)
     diff = None
@@ -190,6 +199,8 @@ def compare_once(prop: Property | str, scenario: Scenario, target: Target, oracl
         diff = first_difference(scenario, expected, observed, strictness)
     name = prop if isinstance(prop, str) else prop.name
     div = Divergence.of(name, target.name, scenario, diff, oracle=oracle.name) if diff else None
+    if key is not None:
+        memo[key] = (expected, observed, div)
     return expected, observed, div
 
 
@@ -254,6 +265,7 @@ def explore(prop: Property, target: Target, oracle: Target, *, profile: Profile 
     cell = Cell(prop.name, prop.behaviour, target.name)
     started = time.perf_counter()
     skip: set[str] = set()
+    memo: dict = {}  # scenarios compared in this cell (compare_once)
     base_seed = profile.seed if seed is None else seed
     db = _database(profile) if profile.use_database else None
 
@@ -262,7 +274,7 @@ def explore(prop: Property, target: Target, oracle: Target, *, profile: Profile 
         if cell.error:
             return None
         try:
-            expected, observed, div = compare_once(prop, scenario, target, oracle, strictness)
+            expected, observed, div = compare_once(prop, scenario, target, oracle, strictness, memo)
         except TargetUnavailable as exc:
             cell.error = str(exc)
             return None
@@ -342,7 +354,7 @@ def explore(prop: Property, target: Target, oracle: Target, *, profile: Profile 
             if ran is not None and ran[2] is not None and ran[2].id not in cell.divergences:
                 expected, observed, div = ran
                 cell.divergences[div.id] = Confirmed(div, False, 0, expected, observed)
-    _settle(prop, cell, target, oracle, strictness)
+    _settle(prop, cell, target, oracle, strictness, memo=memo)
     cell.seconds = time.perf_counter() - started
     return cell
 
@@ -394,14 +406,14 @@ def _count(cell: Cell, scenario: Scenario, expected: Run, observed: Run) -> None
 
 
 def _settle(prop: Property, cell: Cell, target: Target, oracle: Target, strictness: str, *,
-            reduce_found: bool = True) -> None:
+            reduce_found: bool = True, memo: dict | None = None) -> None:
     """Reduce, confirm and explain every divergence a cell found."""
     for div_id, record in list(cell.divergences.items()):
         try:
             if cell.error:
                 raise TargetUnavailable(cell.error)
             if reduce_found:
-                reduce(prop, record, target, oracle, strictness)
+                reduce(prop, record, target, oracle, strictness, memo=memo)
             else:
                 record.reproduced = 1  # the replay itself was its first reproduction
             confirm(prop, record, target, oracle, strictness)
@@ -489,27 +501,31 @@ def enforcement_of(target: Target, oracle: Target) -> Enforcement:
     return found
 
 
-def minimal(div: Divergence, target: Target, oracle: Target, strictness: str) -> tuple[Divergence, Run, Run] | None:
+def minimal(div: Divergence, target: Target, oracle: Target, strictness: str,
+            memo: dict | None = None) -> tuple[Divergence, Run, Run] | None:
     """The divergence on the smallest scenario that still shows it (the same id), found by
-    rolecall.minimise within the target's replay budget; None when it no longer shows."""
+    rolecall.minimise within the target's replay budget; None when it no longer shows. The
+    candidates may be answered from the cell's `memo`; the smallest is replayed afresh (the
+    first of the replays that confirm it)."""
     from rolecall.minimise import minimise
 
     last: dict = {}
 
-    def still_diverges(candidate: Scenario) -> bool:
-        expected, observed, found = compare_once(div.property, candidate, target, oracle, strictness)
+    def still_diverges(candidate: Scenario, memo: dict | None = memo) -> bool:
+        expected, observed, found = compare_once(div.property, candidate, target, oracle, strictness, memo)
         if found is not None and found.id == div.id and expected.setup_error is None:
             last.update(div=found, expected=expected, observed=observed)
             return True
         return False
 
     smallest = minimise(div.scenario, div.step_id, still_diverges, budget=target.minimise_replays)
-    return (last["div"], last["expected"], last["observed"]) if still_diverges(smallest) else None
+    return (last["div"], last["expected"], last["observed"]) if still_diverges(smallest, None) else None
 
 
-def reduce(prop: Property, record: Confirmed, target: Target, oracle: Target, strictness: str) -> None:
+def reduce(prop: Property, record: Confirmed, target: Target, oracle: Target, strictness: str, *,
+           memo: dict | None = None) -> None:
     """Drop from the shrunk scenario whatever its divergence does not need."""
-    found = minimal(record.divergence, target, oracle, strictness)
+    found = minimal(record.divergence, target, oracle, strictness, memo)
     if found is not None:
         record.divergence, record.expected, record.observed = found
         record.reproduced = 1
