@@ -181,6 +181,11 @@ def _flatten(exc: BaseException) -> list[BaseException]:
     return [e for sub in inner for e in _flatten(sub)]
 
 
+#: the most comparisons a cell's memo keeps (a few KiB each; the ci profile's dearest cell
+#: compares about 600 distinct scenarios, the explore profile's many more)
+MEMO_MAX = 20_000
+
+
 def compare_once(prop: Property | str, scenario: Scenario, target: Target, oracle: Target, strictness: str,
                  memo: dict | None = None):
     """The scenario on the oracle and the target, and their first difference. With `memo` (a
@@ -199,7 +204,7 @@ def compare_once(prop: Property | str, scenario: Scenario, target: Target, oracl
         diff = first_difference(scenario, expected, observed, strictness)
     name = prop if isinstance(prop, str) else prop.name
     div = Divergence.of(name, target.name, scenario, diff, oracle=oracle.name) if diff else None
-    if key is not None:
+    if key is not None and len(memo) < MEMO_MAX:
         memo[key] = (expected, observed, div)
     return expected, observed, div
 
