@@ -9,6 +9,7 @@ The pytest plugin and `rolecall run` both drive this module.
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 import unittest
 import weakref
@@ -194,7 +195,8 @@ def compare_once(prop: Property | str, scenario: Scenario, target: Target, oracl
     and rolecall's minimiser reach the same scenario from different choices), and a target's
     answer to a scenario is checked to be the same every time by `confirm`, which never uses it."""
     interrupts.check()  # the safe point of every example, shrink and replay
-    key = scenario.dumps() if memo is not None else None
+    # compact JSON: Scenario.dumps() indents for files, 2.5x the cost on the per-example path
+    key = json.dumps(scenario.to_dict(), separators=(",", ":")) if memo is not None else None
     if key is not None and key in memo:
         return memo[key]
     expected = oracle.run(scenario)
